@@ -1,0 +1,225 @@
+"""SQLAlchemy models. Every change here comes with an alembic migration.
+
+Snapshots stay narrow: a member's top items are rows of small integers pointing
+into `catalog_items`, so 10k members x 6 lists x 50 ranks stays cheap to scan.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both SQLite (which drops tzinfo) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+
+            return value.replace(tzinfo=UTC)
+        return value
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+class LinkStatus(enum.StrEnum):
+    ACTIVE = "active"
+    BROKEN = "broken"  # tokens no longer decrypt (key lost or rotated away)
+    REVOKED = "revoked"  # Spotify answered invalid_grant: the member must /link again
+    NOT_ALLOWED = "not_allowed"  # Development Mode: not on the app's allow-list
+
+class ItemKind(enum.IntEnum):
+    ARTIST = 1
+    TRACK = 2
+    ALBUM = 3
+
+class TimeRange(enum.IntEnum):
+    SHORT = 1
+    MEDIUM = 2
+    LONG = 3
+
+class SpotifyLink(Base):
+    """A Discord member's link to one Spotify account. Tokens are Fernet ciphertext."""
+
+    __tablename__ = "spotify_links"
+
+    discord_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    spotify_account_id: Mapped[str] = mapped_column(String(128), unique=True)
+    spotify_user_id: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str | None] = mapped_column(String(256))
+    avatar_url: Mapped[str | None] = mapped_column(Text)
+    access_token_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    refresh_token_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    access_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    authorized_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[LinkStatus] = mapped_column(
+        Enum(LinkStatus, native_enum=False, length=16, validate_strings=True),
+        default=LinkStatus.ACTIVE,
+    )
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sync_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+class OAuthState(Base):
+    """A pending /link. Only a hash of `state` is stored; the row is deleted when used."""
+
+    __tablename__ = "oauth_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    discord_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    code_verifier_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    interaction_token_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    application_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+class GuildMember(Base):
+    """A member seen in a guild, and whether they appear in its rankings and lookups."""
+
+    __tablename__ = "guild_members"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    discord_user_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, index=True
+    )
+    visible: Mapped[bool] = mapped_column(Boolean, default=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+class GuildSettings(Base):
+    __tablename__ = "guild_settings"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    share_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+
+class CatalogItem(Base):
+    """Just enough about an artist, track or album to render it without asking Spotify."""
+
+    __tablename__ = "catalog_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[int] = mapped_column(SmallInteger)
+    spotify_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(512))
+    subtitle: Mapped[str | None] = mapped_column(String(512))
+    image_url: Mapped[str | None] = mapped_column(Text)
+    album_spotify_id: Mapped[str | None] = mapped_column(String(64))
+    artist_spotify_ids: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("kind", "spotify_id", name="uq_catalog_items_kind_spotify_id"),)
+
+class TopSnapshot(Base):
+    """When a member's top list for one kind and range was last fetched."""
+
+    __tablename__ = "top_snapshots"
+
+    discord_user_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("spotify_links.discord_user_id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+    kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    time_range: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    item_count: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+class TopItem(Base):
+    """One ranked entry of a member's top list (rank 1 is the favourite)."""
+
+    __tablename__ = "top_items"
+
+    discord_user_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False
+    )
+    kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    time_range: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    rank: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    item_id: Mapped[int] = mapped_column(Integer, ForeignKey("catalog_items.id"))
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["discord_user_id", "kind", "time_range"],
+            [
+                "top_snapshots.discord_user_id",
+                "top_snapshots.kind",
+                "top_snapshots.time_range",
+            ],
+            ondelete="CASCADE",
+            name="fk_top_items_snapshot",
+        ),
+        Index("ix_top_items_lookup", "kind", "time_range", "item_id"),
+    )
+
+class Share(Base):
+    """A track/album/artist/... posted to a channel with Save or Follow buttons."""
+
+    __tablename__ = "shares"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    sharer_id: Mapped[int] = mapped_column(BigInteger)
+    uri: Mapped[str] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(String(512))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    save_count: Mapped[int] = mapped_column(Integer, default=0)
+
+class ShareSave(Base):
+    """Who saved a share with its button, so a second click is not counted twice."""
+
+    __tablename__ = "share_saves"
+
+    share_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("shares.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    discord_user_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, index=True
+    )
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+class BotState(Base):
+    """Small key/value facts the bot keeps between runs (e.g. the synced command hash)."""
+
+    __tablename__ = "bot_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
