@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8080/callback"
+RESERVED_PATHS = ("/link", "/healthz", "/metrics")
 REQUIRED_CREDENTIALS = ("DISCORD_TOKEN", "SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET")
 
 
@@ -30,7 +31,9 @@ def check_redirect_uri(uri: str) -> str:
     parts = urlsplit(uri)
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https") or not host:
-        raise ValueError("must be an absolute http(s) URL, e.g. https://encore.example.org/callback")
+        raise ValueError(
+            "must be an absolute http(s) URL, e.g. https://encore.example.org/callback"
+        )
     if host == "localhost" or host.endswith(".localhost"):
         raise ValueError(
             "Spotify refuses 'localhost' redirect URIs; use the loopback IP, "
@@ -43,6 +46,8 @@ def check_redirect_uri(uri: str) -> str:
         )
     if parts.path in ("", "/"):
         raise ValueError("needs a path for the callback, e.g. /callback")
+    if parts.path.rstrip("/") in RESERVED_PATHS:
+        raise ValueError(f"the path {parts.path} is used by Encore itself; use e.g. /callback")
     if parts.query or parts.fragment:
         raise ValueError("must not carry a query string or fragment")
     return uri
@@ -68,7 +73,11 @@ def _prefix(url: str) -> str:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        case_sensitive=True,
     )
 
     DISCORD_TOKEN: SecretStr | None = None

@@ -1,0 +1,82 @@
+"""`python -m bot [run|migrate|check|invite|genkey]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bot.config import ConfigError, Settings, load_settings
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        print("Encore cannot start: the configuration has problems.", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        print("Fix them in .env (see .env.example) or the environment.", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _require_credentials(settings: Settings) -> None:
+    missing = settings.missing_credentials()
+    if missing:
+        print("Encore cannot start: these settings are missing:", file=sys.stderr)
+        for name in missing:
+            print(f"  - {name}", file=sys.stderr)
+        print(
+            "Copy .env.example to .env and fill them in (the README explains where each comes "
+            "from), or run `python -m bot check` for a full report.",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Encore, the Spotify bot.")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot and its web server (the default)")
+    sub.add_parser("migrate", help="apply database migrations and exit")
+    sub.add_parser("check", help="validate the configuration and the credentials")
+    sub.add_parser("invite", help="print the URL that adds the bot to a server")
+    sub.add_parser("genkey", help="print a new TOKEN_ENCRYPTION_KEY")
+    args = parser.parse_args(argv)
+    command = args.command or "run"
+
+    if command == "genkey":
+        from cryptography.fernet import Fernet
+
+        print(Fernet.generate_key().decode())
+        return 0
+
+    settings = _settings_or_exit()
+    from bot.logs import setup_logging
+
+    setup_logging(settings.LOG_LEVEL)
+    if command == "migrate":
+        from bot.db.migrate import upgrade_to_head
+
+        asyncio.run(upgrade_to_head(settings.DATABASE_URL))
+        print("Database is at the latest migration.")
+        return 0
+    if command == "check":
+        from bot.checks import run_checks
+
+        return asyncio.run(run_checks(settings))
+    if command == "invite":
+        from bot.checks import invite_url
+
+        _require_credentials(settings)
+        print(invite_url(settings))
+        return 0
+
+    _require_credentials(settings)
+    from bot.runner import run_bot
+
+    return asyncio.run(run_bot(settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

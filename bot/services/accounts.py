@@ -1,0 +1,97 @@
+"""Linked accounts: who is linked as whom, a member's Spotify API handle, and /unlink."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.engine import session_scope
+from bot.db.models import LinkStatus, SpotifyLink
+from bot.db.vault import TokenVault
+from bot.services.errors import LinkBroken, NotLinked
+from bot.services.members import remove_member_data
+from bot.services.tokens import MemberTokens
+from bot.spotify.client import SpotifyClient, SpotifyUserApi
+from bot.spotify.ids import SpotifyKind, SpotifyRef
+from bot.spotify.oauth import SpotifyOAuth
+
+REFRESH_TOKEN_MONTHS = 6
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+@dataclass(frozen=True)
+class LinkedAccount:
+    discord_user_id: int
+    display_name: str
+    spotify_user_id: str
+    profile_url: str
+    avatar_url: str | None
+    linked_at: datetime
+    authorized_at: datetime
+    status: LinkStatus
+
+    @property
+    def renew_by(self) -> datetime:
+        """Spotify refresh tokens die six months after the member authorised."""
+        return add_months(self.authorized_at, REFRESH_TOKEN_MONTHS)
+
+
+def _account(link: SpotifyLink) -> LinkedAccount:
+    return LinkedAccount(
+        discord_user_id=link.discord_user_id,
+        display_name=link.display_name or link.spotify_user_id,
+        spotify_user_id=link.spotify_user_id,
+        profile_url=SpotifyRef(SpotifyKind.USER, link.spotify_user_id).url,
+        avatar_url=link.avatar_url,
+        linked_at=link.linked_at,
+        authorized_at=link.authorized_at,
+        status=link.status,
+    )
+
+
+class AccountService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        vault: TokenVault,
+        oauth: SpotifyOAuth,
+        spotify: SpotifyClient,
+    ) -> None:
+        self._sessions = sessions
+        self._vault = vault
+        self._oauth = oauth
+        self._spotify = spotify
+
+    async def find(self, discord_user_id: int) -> LinkedAccount | None:
+        async with self._sessions() as session:
+            link = await session.get(SpotifyLink, discord_user_id)
+            return None if link is None else _account(link)
+
+    async def require(self, discord_user_id: int) -> LinkedAccount:
+        """The member's working link, or NotLinked / LinkBroken saying what to do."""
+        account = await self.find(discord_user_id)
+        if account is None:
+            raise NotLinked()
+        if account.status != LinkStatus.ACTIVE:
+            raise LinkBroken(account.status)
+        return account
+
+    def api(self, discord_user_id: int, *, interactive: bool = True) -> SpotifyUserApi:
+        tokens = MemberTokens(discord_user_id, self._sessions, self._vault, self._oauth)
+        return self._spotify.user(tokens, interactive=interactive)
+
+    async def unlink(self, discord_user_id: int) -> bool:
+        """Forget the member entirely; True when there was anything to forget."""
+        async with session_scope(self._sessions) as session:
+            had_link = await session.get(SpotifyLink, discord_user_id) is not None
+            await remove_member_data(session, discord_user_id)
+        return had_link

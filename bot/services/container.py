@@ -1,0 +1,76 @@
+"""Builds the services once, over one HTTP session and one database engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.db.vault import TokenVault
+from bot.services.accounts import AccountService
+from bot.services.library import LibraryService
+from bot.services.linking import LinkingService
+from bot.services.members import MembershipService
+from bot.services.top import TopService
+from bot.spotify.client import SpotifyClient
+from bot.spotify.oauth import SpotifyOAuth
+
+START_PATH = "/link"
+
+
+def start_url(settings: Settings) -> str:
+    """The bot's own /link starter, on the same origin as the redirect URI."""
+    parts = urlsplit(settings.SPOTIFY_REDIRECT_URI)
+    return f"{parts.scheme}://{parts.netloc}{START_PATH}"
+
+
+@dataclass
+class Services:
+    spotify: SpotifyClient
+    oauth: SpotifyOAuth
+    accounts: AccountService
+    linking: LinkingService
+    members: MembershipService
+    library: LibraryService
+    top: TopService
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        http: aiohttp.ClientSession,
+        sessions: async_sessionmaker[AsyncSession],
+        vault: TokenVault,
+    ) -> Services:
+        secret = settings.SPOTIFY_CLIENT_SECRET
+        oauth = SpotifyOAuth(
+            http,
+            client_id=settings.SPOTIFY_CLIENT_ID or "",
+            client_secret=secret.get_secret_value() if secret else "",
+            redirect_uri=settings.SPOTIFY_REDIRECT_URI,
+            accounts_url=settings.SPOTIFY_ACCOUNTS_URL,
+            timeout=settings.SPOTIFY_TIMEOUT_SECONDS,
+        )
+        spotify = SpotifyClient(
+            http,
+            api_url=settings.SPOTIFY_API_URL,
+            timeout=settings.SPOTIFY_TIMEOUT_SECONDS,
+            interactive_max_wait=settings.SPOTIFY_INTERACTIVE_MAX_WAIT,
+            background_max_wait=settings.SPOTIFY_BACKGROUND_MAX_WAIT,
+        )
+        accounts = AccountService(sessions, vault, oauth, spotify)
+        return cls(
+            spotify=spotify,
+            oauth=oauth,
+            accounts=accounts,
+            linking=LinkingService(sessions, vault, oauth, spotify, start_url=start_url(settings)),
+            members=MembershipService(sessions),
+            library=LibraryService(accounts),
+            top=TopService(
+                sessions, accounts, timedelta(minutes=settings.SNAPSHOT_MAX_AGE_MINUTES)
+            ),
+        )

@@ -1,0 +1,200 @@
+"""A member's library: paged reads, save/follow through /me/library, and item lookup."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from typing import Any
+
+from bot.services.accounts import AccountService
+from bot.services.errors import InvalidInput
+from bot.services.items import ItemSummary
+from bot.services.summaries import summarize
+from bot.spotify.client import SpotifyUserApi
+from bot.spotify.ids import SpotifyKind, SpotifyRef, looks_like_spotify_ref, parse_spotify_ref
+from bot.spotify.models import Page
+
+PAGE_SIZE = 10
+FOLLOWING_LIMIT = 1000
+SEARCH_CACHE_SECONDS = 60.0
+SEARCH_CACHE_SIZE = 512
+
+SAVE_KINDS = (
+    SpotifyKind.TRACK,
+    SpotifyKind.ALBUM,
+    SpotifyKind.SHOW,
+    SpotifyKind.EPISODE,
+    SpotifyKind.AUDIOBOOK,
+)
+FOLLOW_KINDS = (SpotifyKind.ARTIST, SpotifyKind.USER, SpotifyKind.PLAYLIST)
+SEARCH_TYPES = {
+    SpotifyKind.TRACK: "track",
+    SpotifyKind.ALBUM: "album",
+    SpotifyKind.ARTIST: "artist",
+    SpotifyKind.PLAYLIST: "playlist",
+    SpotifyKind.SHOW: "show",
+    SpotifyKind.EPISODE: "episode",
+    SpotifyKind.AUDIOBOOK: "audiobook",
+}
+SAVED_KINDS = ("tracks", "albums", "shows", "episodes", "audiobooks", "playlists")
+
+
+@dataclass(frozen=True)
+class LibraryPage:
+    items: list[ItemSummary]
+    total: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class LibraryChange:
+    item: ItemSummary
+    changed: bool  # False: it already was (or was not) in the library
+
+
+def _added(added_at: Any) -> str:
+    return f"added {added_at:%Y-%m-%d}"
+
+
+def _with_detail(summary: ItemSummary, detail: str) -> ItemSummary:
+    merged = " · ".join(p for p in (summary.detail, detail) if p)
+    return ItemSummary(
+        summary.kind, summary.id, summary.name, summary.subtitle, summary.image_url, merged
+    )
+
+
+async def _saved_page(api: SpotifyUserApi, what: str, offset: int, limit: int) -> LibraryPage:
+    page: Page[Any]
+    if what == "tracks":
+        page = await api.saved_tracks(limit=limit, offset=offset)
+        items = [_with_detail(summarize(s.track), _added(s.added_at)) for s in page.items]
+    elif what == "albums":
+        page = await api.saved_albums(limit=limit, offset=offset)
+        items = [_with_detail(summarize(s.album), _added(s.added_at)) for s in page.items]
+    elif what == "shows":
+        page = await api.saved_shows(limit=limit, offset=offset)
+        items = [_with_detail(summarize(s.show), _added(s.added_at)) for s in page.items]
+    elif what == "episodes":
+        page = await api.saved_episodes(limit=limit, offset=offset)
+        items = [_with_detail(summarize(s.episode), _added(s.added_at)) for s in page.items]
+    elif what == "audiobooks":
+        page = await api.saved_audiobooks(limit=limit, offset=offset)
+        items = [_with_detail(summarize(s.audiobook), _added(s.added_at)) for s in page.items]
+    elif what == "playlists":
+        page = await api.my_playlists(limit=limit, offset=offset)
+        items = [summarize(p) for p in page.items]
+    else:
+        raise ValueError(what)
+    return LibraryPage(items, page.total, offset)
+
+
+class SearchCache:
+    """Recent search results per (kinds, text), so autocomplete keystrokes rarely hit Spotify."""
+
+    def __init__(self, ttl: float = SEARCH_CACHE_SECONDS, size: int = SEARCH_CACHE_SIZE) -> None:
+        self._ttl, self._size = ttl, size
+        self._entries: dict[tuple[tuple[str, ...], str], tuple[float, list[ItemSummary]]] = {}
+
+    def get(self, key: tuple[tuple[str, ...], str]) -> list[ItemSummary] | None:
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry[0] > self._ttl:
+            return None
+        return entry[1]
+
+    def put(self, key: tuple[tuple[str, ...], str], items: list[ItemSummary]) -> None:
+        if len(self._entries) >= self._size:
+            oldest = min(self._entries, key=lambda k: self._entries[k][0])
+            del self._entries[oldest]
+        self._entries[key] = (time.monotonic(), items)
+
+
+class LibraryService:
+    def __init__(self, accounts: AccountService) -> None:
+        self._accounts = accounts
+        self._search_cache = SearchCache()
+
+    async def saved_page(
+        self, discord_user_id: int, what: str, offset: int, limit: int = PAGE_SIZE
+    ) -> LibraryPage:
+        api = self._accounts.api(discord_user_id)
+        return await _saved_page(api, what, offset, limit)
+
+    async def following(self, discord_user_id: int) -> list[ItemSummary]:
+        api = self._accounts.api(discord_user_id)
+        return [summarize(a) async for a in api.iter_followed_artists(max_items=FOLLOWING_LIMIT)]
+
+    async def search(
+        self, discord_user_id: int, text: str, kinds: Collection[SpotifyKind], limit: int = 10
+    ) -> list[ItemSummary]:
+        types = tuple(SEARCH_TYPES[k] for k in kinds if k in SEARCH_TYPES)
+        key = (types, text.strip().casefold())
+        cached = self._search_cache.get(key)
+        if cached is not None:
+            return cached
+        api = self._accounts.api(discord_user_id)
+        results = await api.search(text.strip(), types, limit=min(limit, 10))
+        found: list[ItemSummary] = []
+        for page in (
+            results.tracks,
+            results.albums,
+            results.artists,
+            results.playlists,
+            results.shows,
+            results.episodes,
+            results.audiobooks,
+        ):
+            if page is not None:
+                found.extend(summarize(item) for item in page.items if item is not None)
+        self._search_cache.put(key, found)
+        return found
+
+    async def resolve(
+        self,
+        discord_user_id: int,
+        text: str,
+        kinds: Collection[SpotifyKind],
+        bare_id_kind: SpotifyKind,
+    ) -> SpotifyRef:
+        """A link, URI or ID of an accepted kind; otherwise the best search match."""
+        text = text.strip()
+        if not text:
+            raise InvalidInput("Give a Spotify link, URI, ID or something to search for.")
+        if looks_like_spotify_ref(text):
+            return parse_spotify_ref(text, kinds, bare_id_kind)
+        searchable = [k for k in kinds if k in SEARCH_TYPES]
+        found = await self.search(discord_user_id, text, searchable)
+        if not found:
+            raise InvalidInput(f"Nothing on Spotify matches “{text[:80]}”.")
+        return found[0].ref
+
+    async def describe(self, discord_user_id: int, ref: SpotifyRef) -> ItemSummary:
+        api = self._accounts.api(discord_user_id)
+        fetchers: dict[SpotifyKind, Callable[[str], Awaitable[Any]]] = {
+            SpotifyKind.TRACK: api.track,
+            SpotifyKind.ALBUM: api.album,
+            SpotifyKind.ARTIST: api.artist,
+            SpotifyKind.PLAYLIST: api.playlist,
+            SpotifyKind.SHOW: api.show,
+            SpotifyKind.EPISODE: api.episode,
+            SpotifyKind.AUDIOBOOK: api.audiobook,
+        }
+        fetch = fetchers.get(ref.kind)
+        if fetch is None:
+            return ItemSummary(ref.kind, ref.id, f"Spotify user {ref.id}")
+        return summarize(await fetch(ref.id))
+
+    async def change(self, discord_user_id: int, ref: SpotifyRef, *, add: bool) -> LibraryChange:
+        """Save/follow (add) or remove/unfollow one item; says whether anything changed."""
+        api = self._accounts.api(discord_user_id)
+        item, (present,) = await asyncio.gather(
+            self.describe(discord_user_id, ref), api.contains([ref.uri])
+        )
+        if present == add:
+            return LibraryChange(item, changed=False)
+        if add:
+            await api.save([ref.uri])
+        else:
+            await api.remove([ref.uri])
+        return LibraryChange(item, changed=True)

@@ -1,0 +1,95 @@
+"""Guild membership and visibility, and forgetting a member entirely."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.engine import session_scope
+from bot.db.models import (
+    GuildMember,
+    OAuthState,
+    ShareSave,
+    SpotifyLink,
+    TopItem,
+    TopSnapshot,
+)
+
+
+async def remove_member_data(
+    session: AsyncSession, discord_user_id: int, *, keep_memberships: bool = False
+) -> None:
+    """Delete every stored datum about a member (tokens, snapshots, pending states, saves)."""
+    for model in (TopItem, TopSnapshot, OAuthState, ShareSave, SpotifyLink):
+        await session.execute(delete(model).where(model.discord_user_id == discord_user_id))
+    if not keep_memberships:
+        await session.execute(
+            delete(GuildMember).where(GuildMember.discord_user_id == discord_user_id)
+        )
+
+
+def _insert_for(session: AsyncSession):  # type: ignore[no-untyped-def]
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
+class MembershipService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def record(self, guild_id: int, discord_user_ids: list[int]) -> None:
+        """Note that these members are in the guild (visible unless they said otherwise)."""
+        if not discord_user_ids:
+            return
+        now = datetime.now(UTC)
+        async with session_scope(self._sessions) as session:
+            insert = _insert_for(session)
+            rows = [
+                {"guild_id": guild_id, "discord_user_id": uid, "visible": True, "seen_at": now}
+                for uid in discord_user_ids
+            ]
+            stmt = insert(GuildMember).values(rows)
+            await session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["guild_id", "discord_user_id"],
+                    set_={"seen_at": stmt.excluded.seen_at},
+                )
+            )
+
+    async def remove(self, guild_id: int, discord_user_id: int) -> None:
+        async with session_scope(self._sessions) as session:
+            await session.execute(
+                delete(GuildMember).where(
+                    GuildMember.guild_id == guild_id,
+                    GuildMember.discord_user_id == discord_user_id,
+                )
+            )
+
+    async def remove_guild(self, guild_id: int) -> None:
+        async with session_scope(self._sessions) as session:
+            await session.execute(delete(GuildMember).where(GuildMember.guild_id == guild_id))
+
+    async def is_visible(self, guild_id: int, discord_user_id: int) -> bool:
+        """Members are visible by default; only an explicit /privacy choice hides them."""
+        async with self._sessions() as session:
+            visible = await session.scalar(
+                select(GuildMember.visible).where(
+                    GuildMember.guild_id == guild_id,
+                    GuildMember.discord_user_id == discord_user_id,
+                )
+            )
+        return True if visible is None else visible
+
+    async def set_visible(self, guild_id: int, discord_user_id: int, visible: bool) -> None:
+        await self.record(guild_id, [discord_user_id])
+        async with session_scope(self._sessions) as session:
+            member = await session.get(GuildMember, (guild_id, discord_user_id))
+            assert member is not None
+            member.visible = visible
+
+    async def is_linked(self, discord_user_id: int) -> bool:
+        async with self._sessions() as session:
+            return await session.get(SpotifyLink, discord_user_id) is not None

@@ -1,0 +1,129 @@
+"""Stored top lists: the narrow catalog, and atomic replacement of a member's snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import CatalogItem, ItemKind, TimeRange, TopItem, TopSnapshot
+from bot.services.items import ItemSummary
+from bot.spotify.ids import SpotifyKind
+
+CATALOG_KINDS: dict[SpotifyKind, ItemKind] = {
+    SpotifyKind.ARTIST: ItemKind.ARTIST,
+    SpotifyKind.TRACK: ItemKind.TRACK,
+    SpotifyKind.ALBUM: ItemKind.ALBUM,
+}
+SPOTIFY_KINDS = {code: kind for kind, code in CATALOG_KINDS.items()}
+
+
+@dataclass(frozen=True)
+class StoredTop:
+    fetched_at: datetime
+    items: list[ItemSummary]
+
+
+def summary_of(row: CatalogItem) -> ItemSummary:
+    return ItemSummary(
+        kind=SPOTIFY_KINDS[ItemKind(row.kind)],
+        id=row.spotify_id,
+        name=row.name,
+        subtitle=row.subtitle,
+        image_url=row.image_url,
+    )
+
+
+async def upsert_catalog(
+    session: AsyncSession, items: Sequence[ItemSummary], now: datetime
+) -> dict[tuple[int, str], int]:
+    """Insert or refresh catalog rows; returns (kind, spotify_id) -> catalog id."""
+    if not items:
+        return {}
+    unique = {(CATALOG_KINDS[i.kind], i.id): i for i in items}
+    rows = [
+        {
+            "kind": int(kind),
+            "spotify_id": spotify_id,
+            "name": item.name[:512],
+            "subtitle": (item.subtitle or "")[:512] or None,
+            "image_url": item.image_url,
+            "updated_at": now,
+        }
+        for (kind, spotify_id), item in unique.items()
+    ]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(CatalogItem).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["kind", "spotify_id"],
+        set_={
+            "name": stmt.excluded.name,
+            "subtitle": stmt.excluded.subtitle,
+            "image_url": stmt.excluded.image_url,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    ).returning(CatalogItem.id, CatalogItem.kind, CatalogItem.spotify_id)
+    result = await session.execute(stmt)
+    return {(kind, spotify_id): row_id for row_id, kind, spotify_id in result.all()}
+
+
+async def replace_snapshot(
+    session: AsyncSession,
+    discord_user_id: int,
+    kind: ItemKind,
+    time_range: TimeRange,
+    items: Sequence[ItemSummary],
+    now: datetime,
+) -> None:
+    """Swap in a new top list inside the caller's transaction (all or nothing)."""
+    ids = await upsert_catalog(session, items, now)
+    await session.execute(
+        delete(TopItem).where(
+            TopItem.discord_user_id == discord_user_id,
+            TopItem.kind == int(kind),
+            TopItem.time_range == int(time_range),
+        )
+    )
+    snapshot = await session.get(TopSnapshot, (discord_user_id, int(kind), int(time_range)))
+    if snapshot is None:
+        snapshot = TopSnapshot(
+            discord_user_id=discord_user_id, kind=int(kind), time_range=int(time_range)
+        )
+        session.add(snapshot)
+    snapshot.fetched_at = now
+    snapshot.item_count = len(items)
+    await session.flush()
+    session.add_all(
+        TopItem(
+            discord_user_id=discord_user_id,
+            kind=int(kind),
+            time_range=int(time_range),
+            rank=rank,
+            item_id=ids[(CATALOG_KINDS[item.kind], item.id)],
+        )
+        for rank, item in enumerate(items, start=1)
+    )
+
+
+async def read_snapshot(
+    session: AsyncSession, discord_user_id: int, kind: ItemKind, time_range: TimeRange
+) -> StoredTop | None:
+    snapshot = await session.get(TopSnapshot, (discord_user_id, int(kind), int(time_range)))
+    if snapshot is None:
+        return None
+    rows = await session.scalars(
+        select(CatalogItem)
+        .join(TopItem, TopItem.item_id == CatalogItem.id)
+        .where(
+            TopItem.discord_user_id == discord_user_id,
+            TopItem.kind == int(kind),
+            TopItem.time_range == int(time_range),
+        )
+        .order_by(TopItem.rank)
+    )
+    return StoredTop(snapshot.fetched_at, [summary_of(row) for row in rows])

@@ -1,0 +1,76 @@
+"""A member's top artists and tracks: served from the stored snapshot while it is fresh."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.engine import session_scope
+from bot.db.models import ItemKind
+from bot.services.accounts import AccountService
+from bot.services.items import RANGE_CODES, ItemSummary
+from bot.services.snapshots import read_snapshot, replace_snapshot
+from bot.services.summaries import summarize
+from bot.spotify.client import SpotifyUserApi
+
+TOP_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class TopList:
+    items: list[ItemSummary]
+    fetched_at: datetime
+    from_snapshot: bool
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def fetch_top(api: SpotifyUserApi, kind: ItemKind, time_range: str) -> list[ItemSummary]:
+    if kind is ItemKind.ARTIST:
+        return [summarize(a) async for a in api.iter_top_artists(time_range, max_items=TOP_LIMIT)]
+    return [summarize(t) async for t in api.iter_top_tracks(time_range, max_items=TOP_LIMIT)]
+
+
+class TopService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        accounts: AccountService,
+        max_age: timedelta,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self._sessions = sessions
+        self._accounts = accounts
+        self._max_age = max_age
+        self._clock = clock
+
+    async def stored(self, discord_user_id: int, kind: ItemKind, time_range: str) -> TopList | None:
+        async with self._sessions() as session:
+            stored = await read_snapshot(session, discord_user_id, kind, RANGE_CODES[time_range])
+        if stored is None:
+            return None
+        return TopList(stored.items, stored.fetched_at, from_snapshot=True)
+
+    async def top(self, discord_user_id: int, kind: ItemKind, time_range: str) -> TopList:
+        """The stored list when younger than the configured age, else fetched and stored."""
+        stored = await self.stored(discord_user_id, kind, time_range)
+        if stored is not None and self._clock() - stored.fetched_at < self._max_age:
+            return stored
+        return await self.refresh(discord_user_id, kind, time_range, interactive=True)
+
+    async def refresh(
+        self, discord_user_id: int, kind: ItemKind, time_range: str, *, interactive: bool
+    ) -> TopList:
+        api = self._accounts.api(discord_user_id, interactive=interactive)
+        items = await fetch_top(api, kind, time_range)
+        now = self._clock()
+        async with session_scope(self._sessions) as session:
+            await replace_snapshot(
+                session, discord_user_id, kind, RANGE_CODES[time_range], items, now
+            )
+        return TopList(items, now, from_snapshot=False)

@@ -1,0 +1,88 @@
+"""Embeds and views for /link, /unlink, /profile and /privacy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import discord
+
+from bot.services.accounts import LinkedAccount
+from bot.services.linking import LinkFailure, LinkResult
+from bot.ui.text import escape
+
+SPOTIFY_GREEN = discord.Colour(0x1DB954)
+
+
+def _when(moment: datetime, style: str = "D") -> str:
+    return discord.utils.format_dt(moment, style)  # type: ignore[arg-type]
+
+
+def link_view(url: str, label: str = "Link Spotify") -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(discord.ui.Button(style=discord.ButtonStyle.link, url=url, label=label))
+    return view
+
+
+def link_prompt(existing: LinkedAccount | None) -> str:
+    if existing is None:
+        return (
+            "Press **Link Spotify** to connect your Spotify account. The link is yours alone "
+            "and works for 10 minutes."
+        )
+    return (
+        f"You're linked as **{escape(existing.display_name)}**. To link a different account "
+        "(or renew this one), press **Relink Spotify** within 10 minutes."
+    )
+
+
+def linked_message(result: LinkResult, ready_note: str | None = None) -> dict[str, object]:
+    """The payload that replaces the /link reply once the callback succeeded."""
+    lines = [f"✅ Linked to Spotify as **{escape(result.display_name)}**."]
+    if result.moved_from is not None:
+        lines.append("This Spotify account was linked to another Discord member; it moved to you.")
+    if ready_note:
+        lines.append(ready_note)
+    return {"content": "\n".join(lines), "components": [], "embeds": []}
+
+
+def link_failed_message(failure: LinkFailure) -> dict[str, object]:
+    reasons = {
+        LinkFailure.ACCESS_DENIED: "Linking was cancelled on Spotify.",
+        LinkFailure.EXPIRED_STATE: "That link expired.",
+        LinkFailure.NOT_ALLOW_LISTED: (
+            "Spotify refused: this bot's Spotify app only serves accounts its owner added. "
+            "Ask a server admin to add your Spotify e-mail in the Spotify Developer Dashboard."
+        ),
+    }
+    text = reasons.get(failure, "Linking did not work.")
+    return {"content": f"❌ {text} Run `/link` to try again.", "components": [], "embeds": []}
+
+
+def profile_embed(account: LinkedAccount) -> discord.Embed:
+    embed = discord.Embed(
+        title=escape(account.display_name), url=account.profile_url, colour=SPOTIFY_GREEN
+    )
+    if account.avatar_url:
+        embed.set_thumbnail(url=account.avatar_url)
+    embed.add_field(name="Spotify profile", value=f"[Open]({account.profile_url})")
+    embed.add_field(name="Linked since", value=_when(account.linked_at))
+    embed.add_field(
+        name="Renew by",
+        value=f"{_when(account.renew_by)} ({_when(account.renew_by, 'R')})\n"
+        "Spotify asks members to authorise again every 6 months: run `/link` before then.",
+        inline=False,
+    )
+    return embed
+
+
+def privacy_text(visible: bool, guild_name: str, changed: bool) -> str:
+    state = "**visible**" if visible else "**hidden**"
+    prefix = "Done: you are now" if changed else "You are"
+    detail = (
+        "You appear in leaderboards, who-knows and compatibility here, and others can view "
+        "your top lists."
+        if visible
+        else "You don't appear in leaderboards or lookups here, and others cannot view your lists."
+    )
+    hint = "" if changed else " Use `/privacy visible:False` (or `True`) to change it."
+    return f"{prefix} {state} in {escape(guild_name)}. {detail}{hint}"

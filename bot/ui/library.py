@@ -1,0 +1,121 @@
+"""Rendering for the personal library commands: top lists, saved items, save/follow replies."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+import discord
+from discord import app_commands
+
+from bot.db.models import ItemKind
+from bot.services.items import RANGE_WORDS, ItemSummary
+from bot.services.library import LibraryChange, LibraryPage
+from bot.services.top import TopList
+from bot.spotify.ids import SpotifyKind
+from bot.ui import limits
+from bot.ui.items import ItemLine, item_embed
+from bot.ui.sources import ItemPageSource
+from bot.ui.text import one_line, truncate
+
+TIME_RANGE_CHOICES = [
+    app_commands.Choice(name="Last 4 weeks", value="short_term"),
+    app_commands.Choice(name="Last 6 months", value="medium_term"),
+    app_commands.Choice(name="Last year", value="long_term"),
+]
+
+SAVED_TITLES = {
+    "tracks": "saved tracks",
+    "albums": "saved albums",
+    "shows": "podcasts",
+    "episodes": "saved episodes",
+    "audiobooks": "audiobooks",
+    "playlists": "playlists",
+}
+
+KIND_WORDS = {
+    SpotifyKind.TRACK: "track",
+    SpotifyKind.ALBUM: "album",
+    SpotifyKind.ARTIST: "artist",
+    SpotifyKind.PLAYLIST: "playlist",
+    SpotifyKind.USER: "user",
+    SpotifyKind.SHOW: "podcast",
+    SpotifyKind.EPISODE: "episode",
+    SpotifyKind.AUDIOBOOK: "audiobook",
+}
+FOLLOWED_KINDS = frozenset({SpotifyKind.ARTIST, SpotifyKind.USER, SpotifyKind.PLAYLIST})
+
+
+def line_for(item: ItemSummary) -> ItemLine:
+    return ItemLine(item.name, item.url, item.subtitle, item.image_url, item.detail)
+
+
+def possessive(name: str) -> str:
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def top_source(kind: ItemKind, top: TopList, owner_name: str, time_range: str) -> ItemPageSource:
+    what = "artists" if kind is ItemKind.ARTIST else "tracks"
+    title = f"{possessive(owner_name)} top {what} · {RANGE_WORDS[time_range]}"
+    when = top.fetched_at.strftime("%Y-%m-%d %H:%M UTC")
+    footer = f"{len(top.items)} {what} · data from {when}"
+    return ItemPageSource.from_lines(title, [line_for(i) for i in top.items], footer=footer)
+
+
+def saved_source(
+    what: str,
+    first: LibraryPage,
+    fetch: Callable[[int, int], Awaitable[LibraryPage]],
+    owner_name: str,
+) -> ItemPageSource:
+    """Pages fetched from Spotify when shown; the first one is already at hand."""
+
+    async def lines(offset: int, limit: int) -> Sequence[ItemLine]:
+        page = first if offset == first.offset else await fetch(offset, limit)
+        return [line_for(i) for i in page.items[:limit]]
+
+    title = f"{possessive(owner_name)} {SAVED_TITLES[what]}"
+    return ItemPageSource(title, total=first.total, fetch=lines, footer=f"{first.total} in all")
+
+
+def following_source(artists: list[ItemSummary], owner_name: str) -> ItemPageSource:
+    title = f"Artists {owner_name} follows"
+    return ItemPageSource.from_lines(
+        title, [line_for(a) for a in artists], numbered=False, footer=f"{len(artists)} artists"
+    )
+
+
+def autocomplete_choices(found: list[ItemSummary]) -> list[app_commands.Choice[str]]:
+    choices = []
+    for item in found[: limits.AUTOCOMPLETE_CHOICES]:
+        label = f"{item.name} — {item.subtitle}" if item.subtitle else item.name
+        label = f"{one_line(label)} ({KIND_WORDS[item.kind]})"
+        choices.append(
+            app_commands.Choice(name=truncate(label, limits.CHOICE_NAME), value=item.uri)
+        )
+    return choices
+
+
+def change_embed(change: LibraryChange, *, add: bool) -> discord.Embed:
+    kind = change.item.kind
+    word = KIND_WORDS[kind]
+    if kind in FOLLOWED_KINDS:
+        heading = (
+            ("Now following this " if add else "Unfollowed this ")
+            if change.changed
+            else ("You already follow this " if add else "You weren't following this ")
+        ) + word
+    else:
+        heading = (
+            (
+                f"Saved this {word} to your library"
+                if add
+                else f"Removed this {word} from your library"
+            )
+            if change.changed
+            else (
+                f"This {word} is already in your library"
+                if add
+                else f"This {word} wasn't in your library"
+            )
+        )
+    return item_embed(line_for(change.item), heading=heading)

@@ -1,0 +1,82 @@
+"""/link, /unlink, /profile and /privacy."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import Encore
+from bot.services.errors import MemberHidden, MemberNotLinked
+from bot.ui.account import link_prompt, link_view, privacy_text, profile_embed
+from bot.ui.replies import send_private
+
+
+class Account(commands.Cog):
+    def __init__(self, bot: Encore) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="link", description="Link your Spotify account to Encore")
+    async def link(self, interaction: discord.Interaction) -> None:
+        services = self.bot.services
+        existing = await services.accounts.find(interaction.user.id)
+        url = await services.linking.start(
+            interaction.user.id,
+            guild_id=interaction.guild_id,
+            application_id=interaction.application_id,
+            interaction_token=interaction.token,
+        )
+        label = "Relink Spotify" if existing else "Link Spotify"
+        await interaction.response.send_message(
+            link_prompt(existing), view=link_view(url, label), ephemeral=True
+        )
+
+    @app_commands.command(
+        name="unlink", description="Unlink Spotify and forget everything about you"
+    )
+    async def unlink(self, interaction: discord.Interaction) -> None:
+        had_link = await self.bot.services.accounts.unlink(interaction.user.id)
+        text = (
+            "Unlinked. Encore deleted your Spotify tokens and everything it stored about you."
+            if had_link
+            else "You weren't linked, and Encore holds nothing about you now."
+        )
+        await send_private(interaction, text)
+
+    @app_commands.command(name="profile", description="Show a linked Spotify profile")
+    @app_commands.describe(member="Whose profile (default: yours)")
+    async def profile(
+        self, interaction: discord.Interaction, member: discord.User | None = None
+    ) -> None:
+        services = self.bot.services
+        target = member or interaction.user
+        if target.id == interaction.user.id:
+            account = await services.accounts.require(target.id)
+        else:
+            account = await services.accounts.find(target.id)
+            if account is None:
+                raise MemberNotLinked(target.display_name)
+            if interaction.guild_id is None or not await services.members.is_visible(
+                interaction.guild_id, target.id
+            ):
+                raise MemberHidden(target.display_name)
+        await interaction.response.send_message(embed=profile_embed(account), ephemeral=True)
+
+    @app_commands.command(
+        name="privacy", description="See or change whether you appear in this server's rankings"
+    )
+    @app_commands.describe(visible="True: appear in leaderboards and lookups here; False: hidden")
+    @app_commands.guild_only()
+    async def privacy(self, interaction: discord.Interaction, visible: bool | None = None) -> None:
+        assert interaction.guild is not None
+        members = self.bot.services.members
+        if visible is not None:
+            await members.set_visible(interaction.guild.id, interaction.user.id, visible)
+        current = await members.is_visible(interaction.guild.id, interaction.user.id)
+        await send_private(
+            interaction, privacy_text(current, interaction.guild.name, visible is not None)
+        )
+
+
+async def setup(bot: Encore) -> None:
+    await bot.add_cog(Account(bot))
