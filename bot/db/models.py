@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -36,25 +37,35 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+
 class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on both SQLite (which drops tzinfo) and PostgreSQL."""
+    """Timezone-aware UTC datetimes on both SQLite (which drops tzinfo) and PostgreSQL.
+
+    Values are converted to UTC before binding: SQLite stores the wall-clock time without its
+    offset, so anything else would come back shifted (and compare wrongly as text).
+    """
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value
+        return value.astimezone(UTC)
 
-    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
-        return value
+        return value.astimezone(UTC)
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
 
 class LinkStatus(enum.StrEnum):
     ACTIVE = "active"
@@ -62,15 +73,18 @@ class LinkStatus(enum.StrEnum):
     REVOKED = "revoked"  # Spotify answered invalid_grant: the member must /link again
     NOT_ALLOWED = "not_allowed"  # Development Mode: not on the app's allow-list
 
+
 class ItemKind(enum.IntEnum):
     ARTIST = 1
     TRACK = 2
     ALBUM = 3
 
+
 class TimeRange(enum.IntEnum):
     SHORT = 1
     MEDIUM = 2
     LONG = 3
+
 
 class SpotifyLink(Base):
     """A Discord member's link to one Spotify account. Tokens are Fernet ciphertext."""
@@ -89,11 +103,18 @@ class SpotifyLink(Base):
     authorized_at: Mapped[datetime] = mapped_column(UTCDateTime)
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[LinkStatus] = mapped_column(
-        Enum(LinkStatus, native_enum=False, length=16, validate_strings=True),
+        Enum(
+            LinkStatus,
+            native_enum=False,
+            length=16,
+            validate_strings=True,
+            values_callable=lambda members: [m.value for m in members],
+        ),
         default=LinkStatus.ACTIVE,
     )
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sync_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
 
 class OAuthState(Base):
     """A pending /link. Only a hash of `state` is stored; the row is deleted when used."""
@@ -109,6 +130,7 @@ class OAuthState(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
+
 class GuildMember(Base):
     """A member seen in a guild, and whether they appear in its rankings and lookups."""
 
@@ -121,11 +143,13 @@ class GuildMember(Base):
     visible: Mapped[bool] = mapped_column(Boolean, default=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+
 class GuildSettings(Base):
     __tablename__ = "guild_settings"
 
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     share_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+
 
 class CatalogItem(Base):
     """Just enough about an artist, track or album to render it without asking Spotify."""
@@ -142,7 +166,10 @@ class CatalogItem(Base):
     artist_spotify_ids: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    __table_args__ = (UniqueConstraint("kind", "spotify_id", name="uq_catalog_items_kind_spotify_id"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "spotify_id", name="uq_catalog_items_kind_spotify_id"),
+    )
+
 
 class TopSnapshot(Base):
     """When a member's top list for one kind and range was last fetched."""
@@ -160,14 +187,13 @@ class TopSnapshot(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
     item_count: Mapped[int] = mapped_column(SmallInteger, default=0)
 
+
 class TopItem(Base):
     """One ranked entry of a member's top list (rank 1 is the favourite)."""
 
     __tablename__ = "top_items"
 
-    discord_user_id: Mapped[int] = mapped_column(
-        BigInteger, primary_key=True, autoincrement=False
-    )
+    discord_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     time_range: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     rank: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
@@ -187,6 +213,7 @@ class TopItem(Base):
         Index("ix_top_items_lookup", "kind", "time_range", "item_id"),
     )
 
+
 class Share(Base):
     """A track/album/artist/... posted to a channel with Save or Follow buttons."""
 
@@ -203,6 +230,7 @@ class Share(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     save_count: Mapped[int] = mapped_column(Integer, default=0)
 
+
 class ShareSave(Base):
     """Who saved a share with its button, so a second click is not counted twice."""
 
@@ -215,6 +243,7 @@ class ShareSave(Base):
         BigInteger, primary_key=True, autoincrement=False, index=True
     )
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
 
 class BotState(Base):
     """Small key/value facts the bot keeps between runs (e.g. the synced command hash)."""
