@@ -1,0 +1,59 @@
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.engine import create_engine, session_scope
+from bot.db.models import BotState
+
+
+async def test_sqlite_connections_get_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
+    db_file = tmp_path / "not" / "yet" / "there.db"
+    engine = create_engine(f"sqlite:///{db_file}")
+    try:
+        async with engine.connect() as connection:
+            journal_mode = await connection.scalar(text("PRAGMA journal_mode"))
+            foreign_keys = await connection.scalar(text("PRAGMA foreign_keys"))
+            busy_timeout = await connection.scalar(text("PRAGMA busy_timeout"))
+    finally:
+        await engine.dispose()
+    assert engine.dialect.driver == "aiosqlite"
+    assert db_file.parent.is_dir()
+    assert journal_mode == "wal"
+    assert foreign_keys == 1
+    assert busy_timeout > 0
+
+
+async def test_postgres_urls_use_asyncpg_with_a_bounded_pool() -> None:
+    engine = create_engine("postgres://encore@db.invalid/encore")
+    try:
+        assert engine.dialect.driver == "asyncpg"
+        assert engine.pool.size() > 0  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+async def test_session_scope_commits_on_success(
+    each_db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with session_scope(each_db_sessions) as session:
+        state = BotState(key="commands_hash", value="abc")
+        session.add(state)
+    assert state.value == "abc"
+
+    async with each_db_sessions() as session:
+        assert await session.scalar(select(BotState.value)) == "abc"
+
+
+async def test_session_scope_rolls_back_and_reraises(
+    each_db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    with pytest.raises(LookupError):
+        async with session_scope(each_db_sessions) as session:
+            session.add(BotState(key="commands_hash", value="abc"))
+            await session.flush()
+            raise LookupError
+
+    async with each_db_sessions() as session:
+        assert await session.scalar(select(BotState.value)) is None

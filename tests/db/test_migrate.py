@@ -1,0 +1,122 @@
+import asyncio
+import io
+import logging
+import os
+import sys
+from argparse import Namespace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from alembic import command
+from bot.db.engine import create_engine
+from bot.db.migrate import downgrade_to, upgrade_to_head
+from bot.db.models import Base
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+def table_names(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+async def test_upgrade_gives_exactly_the_models_and_downgrade_removes_them(
+    each_db_url: str,
+) -> None:
+    engine = create_engine(each_db_url)
+    try:
+        async with engine.connect() as connection:
+            assert await connection.run_sync(differences), "an empty database should differ"
+
+        await upgrade_to_head(each_db_url)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(differences) == []
+            assert await connection.run_sync(table_names) == {
+                *Base.metadata.tables,
+                "alembic_version",
+            }
+
+        await downgrade_to(each_db_url, "base")
+        async with engine.connect() as connection:
+            assert await connection.run_sync(table_names) == {"alembic_version"}
+            assert await connection.scalar(text("SELECT count(*) FROM alembic_version")) == 0
+
+        await upgrade_to_head(each_db_url)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(differences) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_migrating_leaves_logging_alone(db_url: str) -> None:
+    root = logging.getLogger()
+    before = (root.level, list(root.handlers))
+    bystander = logging.getLogger("bot.bystander")
+
+    await upgrade_to_head(db_url)
+
+    assert (root.level, list(root.handlers)) == before
+    assert not bystander.disabled
+
+
+async def has_tables(url: str) -> bool:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return "spotify_links" in await connection.run_sync(table_names)
+    finally:
+        await engine.dispose()
+
+
+async def test_cli_falls_back_to_the_database_url_setting(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'setting.db'}"
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"),
+        cwd=tmp_path,
+        env={**os.environ, "DATABASE_URL": url},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    assert process.returncode == 0, output.decode()
+    assert await has_tables(url)
+
+
+def cli_config(*x_arguments: str) -> Config:
+    config = Config(ROOT / "alembic.ini", cmd_opts=Namespace(x=list(x_arguments)))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+async def test_x_url_wins_over_the_database_url_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from_setting = f"sqlite:///{tmp_path / 'setting.db'}"
+    from_x = f"sqlite:///{tmp_path / 'x.db'}"
+    monkeypatch.setenv("DATABASE_URL", from_setting)
+
+    await asyncio.to_thread(command.upgrade, cli_config(f"url={from_x}"), "head")
+
+    assert await has_tables(from_x)
+    assert not (tmp_path / "setting.db").exists()
+
+
+async def test_offline_mode_prints_the_sql_without_connecting(tmp_path: Path) -> None:
+    config = cli_config(f"url=sqlite:///{tmp_path / 'never.db'}")
+    config.output_buffer = io.StringIO()
+
+    await asyncio.to_thread(command.upgrade, config, "head", sql=True)
+
+    assert "CREATE TABLE spotify_links" in config.output_buffer.getvalue()
+    assert not (tmp_path / "never.db").exists()
