@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 from logging.config import fileConfig
 
+from alembic import context
 from sqlalchemy.engine import Connection
 
-from alembic import context
 from bot.config import load_settings, normalise_database_url
 from bot.db.engine import create_engine
 from bot.db.models import Base

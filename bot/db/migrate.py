@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from alembic.config import Config
-
 from alembic import command
+from alembic.config import Config
 
 ALEMBIC_DIR = Path(__file__).resolve().parents[2] / "alembic"
 
