@@ -53,9 +53,10 @@ class Account(commands.Cog):
         if target.id == interaction.user.id:
             account = await services.accounts.require(target.id)
         else:
-            account = await services.accounts.find(target.id)
-            if account is None:
+            found = await services.accounts.find(target.id)
+            if found is None:
                 raise MemberNotLinked(target.display_name)
+            account = found
             if interaction.guild_id is None or not await services.members.is_visible(
                 interaction.guild_id, target.id
             ):

@@ -14,7 +14,7 @@ from bot.app import Encore
 from bot.db.models import ItemKind
 from bot.services.errors import MemberHidden, MemberNotLinked
 from bot.services.items import DEFAULT_RANGE
-from bot.services.library import FOLLOW_KINDS, SAVE_KINDS
+from bot.services.library import FOLLOW_KINDS, SAVE_KINDS, LibraryPage
 from bot.spotify.ids import SpotifyKind, looks_like_spotify_ref, parse_spotify_ref
 from bot.ui.library import (
     TIME_RANGE_CHOICES,
@@ -68,7 +68,7 @@ class Library(commands.Cog):
         await defer(interaction, private=private)
         top = await self.bot.services.top.top(target, kind, time_range)
         source = top_source(kind, top, owner.display_name, time_range)
-        await Paginator(source, owner_id=interaction.user.id).start(interaction, ephemeral=private)
+        await Paginator(source).start(interaction, ephemeral=private)
 
     @top.command(name="artists", description="Top artists over a time range")
     @app_commands.describe(
@@ -108,11 +108,11 @@ class Library(commands.Cog):
         library = self.bot.services.library
         first = await library.saved_page(user_id, what, 0)
 
-        async def fetch(index: int) -> list:  # type: ignore[type-arg]
-            return (await library.saved_page(user_id, what, index)).items
+        async def fetch(offset: int, limit: int) -> LibraryPage:
+            return await library.saved_page(user_id, what, offset, limit)
 
         source = saved_source(what, first, fetch, interaction.user.display_name)
-        await Paginator(source, owner_id=interaction.user.id).start(interaction, ephemeral=private)
+        await Paginator(source).start(interaction, ephemeral=private)
 
     @saved.command(name="tracks", description="Your saved tracks")
     @app_commands.describe(private="Only you see the answer")
@@ -153,7 +153,7 @@ class Library(commands.Cog):
         await defer(interaction, private=private)
         artists = await self.bot.services.library.following(user_id)
         source = following_source(artists, interaction.user.display_name)
-        await Paginator(source, owner_id=interaction.user.id).start(interaction, ephemeral=private)
+        await Paginator(source).start(interaction, ephemeral=private)
 
     async def _change(
         self,

@@ -33,7 +33,7 @@ async def remove_member_data(
 
 
 def _insert_for(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 class MembershipService:

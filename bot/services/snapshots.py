@@ -58,14 +58,14 @@ async def upsert_catalog(
         for (kind, spotify_id), item in unique.items()
     ]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(CatalogItem).values(rows)
-    stmt = stmt.on_conflict_do_update(
+    base = insert(CatalogItem).values(rows)
+    stmt = base.on_conflict_do_update(
         index_elements=["kind", "spotify_id"],
         set_={
-            "name": stmt.excluded.name,
-            "subtitle": stmt.excluded.subtitle,
-            "image_url": stmt.excluded.image_url,
-            "updated_at": stmt.excluded.updated_at,
+            "name": base.excluded.name,
+            "subtitle": base.excluded.subtitle,
+            "image_url": base.excluded.image_url,
+            "updated_at": base.excluded.updated_at,
         },
     ).returning(CatalogItem.id, CatalogItem.kind, CatalogItem.spotify_id)
     result = await session.execute(stmt)

@@ -49,6 +49,7 @@ async def defer(interaction: discord.Interaction, *, private: bool) -> None:
 
 async def reply_to_error(interaction: discord.Interaction, error: BaseException) -> None:
     cause = unwrap(error)
+    text: str | None
     if isinstance(cause, app_commands.CheckFailure):
         text = str(cause) or "You can't use this command here."
     elif isinstance(cause, app_commands.TransformerError | app_commands.CommandSignatureMismatch):
