@@ -1,0 +1,30 @@
+"""The client-wide pause after a 429: Spotify's rate limit is per app, not per member."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from bot.spotify.errors import RateLimited
+
+
+class Cooldown:
+    """Holds every request back until the longest Retry-After seen so far has passed."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._until = 0.0
+
+    def remaining(self) -> float:
+        return max(0.0, self._until - self._clock())
+
+    def hold(self, seconds: float) -> None:
+        self._until = max(self._until, self._clock() + seconds)
+
+    async def wait(self, max_wait: float) -> None:
+        """Sleep out the pause, or raise RateLimited at once if it is longer than `max_wait`."""
+        while (remaining := self.remaining()) > 0:
+            if remaining > max_wait:
+                raise RateLimited(remaining)
+            await asyncio.sleep(remaining)
