@@ -18,9 +18,9 @@ from bot.services.library import FOLLOW_KINDS, SAVE_KINDS, LibraryPage
 from bot.spotify.ids import SpotifyKind, looks_like_spotify_ref, parse_spotify_ref
 from bot.ui.library import (
     TIME_RANGE_CHOICES,
-    autocomplete_choices,
     change_embed,
     following_source,
+    item_choices,
     saved_source,
     top_source,
 )
@@ -195,7 +195,7 @@ class Library(commands.Cog):
         except Exception:
             log.debug("autocomplete search gave nothing", exc_info=True)
             return []
-        return autocomplete_choices(found)
+        return item_choices(found)
 
     async def _save_choices(
         self, interaction: discord.Interaction, current: str

@@ -12,10 +12,9 @@ from bot.services.items import RANGE_WORDS, ItemSummary
 from bot.services.library import LibraryChange, LibraryPage
 from bot.services.top import TopList
 from bot.spotify.ids import SpotifyKind
-from bot.ui import limits
+from bot.ui.choices import autocomplete_choices
 from bot.ui.items import ItemLine, item_embed
 from bot.ui.sources import ItemPageSource
-from bot.ui.text import one_line, truncate
 
 TIME_RANGE_CHOICES = [
     app_commands.Choice(name="Last 4 weeks", value="short_term"),
@@ -84,15 +83,15 @@ def following_source(artists: list[ItemSummary], owner_name: str) -> ItemPageSou
     )
 
 
-def autocomplete_choices(found: list[ItemSummary]) -> list[app_commands.Choice[str]]:
-    choices = []
-    for item in found[: limits.AUTOCOMPLETE_CHOICES]:
-        label = f"{item.name} — {item.subtitle}" if item.subtitle else item.name
-        label = f"{one_line(label)} ({KIND_WORDS[item.kind]})"
-        choices.append(
-            app_commands.Choice(name=truncate(label, limits.CHOICE_NAME), value=item.uri)
+def item_choices(found: list[ItemSummary]) -> list[app_commands.Choice[str]]:
+    """Autocomplete choices for search results: "Name — byline (kind)" -> the item's URI."""
+    return autocomplete_choices(
+        (
+            f"{f'{i.name} — {i.subtitle}' if i.subtitle else i.name} ({KIND_WORDS[i.kind]})",
+            i.uri,
         )
-    return choices
+        for i in found
+    )
 
 
 def change_embed(change: LibraryChange, *, add: bool) -> discord.Embed:

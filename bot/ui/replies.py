@@ -6,6 +6,7 @@ import logging
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bot.ui.failures import describe_failure
 
@@ -15,9 +16,7 @@ GENERIC = "Something went wrong on our side. Please try again in a moment."
 
 
 def unwrap(error: BaseException) -> BaseException:
-    while isinstance(
-        error, app_commands.CommandInvokeError | discord.ext.commands.CommandInvokeError
-    ):
+    while isinstance(error, app_commands.CommandInvokeError | commands.CommandInvokeError):
         error = error.original
     return error
 
