@@ -153,7 +153,7 @@ def _command_problems(path: str, command: Json, kind: int) -> Iterator[Problem]:
         yield from _name_problems(f"{path}.name", name)
         if not 1 <= len(description) <= 100:
             yield f"{path}.description", "Must be between 1 and 100 in length."
-        yield from _options_problems(f"{path}.options", command.get("options") or [], depth=0)
+        yield from _options_problems(f"{path}.options", command.get("options") or [], parent=0)
         if _command_length(command) > 4000:
             yield path, "Command exceeds maximum size (4000)."
     else:
@@ -175,7 +175,8 @@ def _command_length(node: Json) -> int:
     return length + sum(_command_length(o) for o in node.get("options") or [])
 
 
-def _options_problems(path: str, options: list[Json], *, depth: int) -> Iterator[Problem]:
+def _options_problems(path: str, options: list[Json], *, parent: int) -> Iterator[Problem]:
+    """Options of a command (`parent` 0), a sub-command group or a sub-command."""
     if len(options) > 25:
         yield path, "Must be 25 or fewer in length."
     names = [str(o.get("name") or "") for o in options]
@@ -193,15 +194,13 @@ def _options_problems(path: str, options: list[Json], *, depth: int) -> Iterator
             yield f"{here}.description", "Must be between 1 and 100 in length."
         if not 1 <= kind <= 11:
             yield f"{here}.type", f"Unknown option type {kind}."
-        if (kind == _GROUP and depth > 0) or (kind == _SUBCOMMAND and depth > 1):
+        if parent == _GROUP and kind != _SUBCOMMAND:
+            yield f"{here}.type", "A sub-command group can only contain sub-commands."
+        elif (kind == _GROUP and parent != 0) or (kind == _SUBCOMMAND and parent == _SUBCOMMAND):
             yield f"{here}.type", "Sub-commands nest at most: group > sub-command."
-        if kind == _GROUP and any(
-            int(o.get("type") or 0) != 1 for o in option.get("options") or []
-        ):
-            yield f"{here}.options", "A sub-command group can only contain sub-commands."
         if kind in (_SUBCOMMAND, _GROUP):
             yield from _options_problems(
-                f"{here}.options", option.get("options") or [], depth=depth + 1
+                f"{here}.options", option.get("options") or [], parent=kind
             )
             continue
         if option.get("required"):

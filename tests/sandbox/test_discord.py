@@ -99,6 +99,12 @@ class Music(app_commands.Group):
         await interaction.response.send_message("Vote now", view=Poll())
 
 
+@app_commands.command(description="Say hello")
+async def hello(interaction: discord.Interaction) -> None:
+    where = interaction.guild.name if interaction.guild else "a DM"
+    await interaction.response.send_message(f"Hello {interaction.user.name} from {where}")
+
+
 class DemoBot(commands.Bot):
     def __init__(self) -> None:
         intents = discord.Intents.default()
@@ -107,6 +113,7 @@ class DemoBot(commands.Bot):
             command_prefix=commands.when_mentioned, intents=intents, guild_ready_timeout=0.05
         )
         self.tree.add_command(Music())
+        self.tree.add_command(hello)
         self.events: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
 
     async def setup_hook(self) -> None:
@@ -142,9 +149,9 @@ async def demo(discord_standin: DiscordStandIn) -> AsyncIterator[Demo]:
 
 
 async def test_sync_registers_the_command_tree_with_ids(demo: Demo) -> None:
-    (music,) = demo.standin.registered_commands()
+    music, hello = demo.standin.registered_commands()
 
-    assert music["name"] == "music"
+    assert (music["name"], hello["name"]) == ("music", "hello")
     assert int(music["id"]) > 0
     assert music["contexts"] == [0]
     names = {o["name"]: o["type"] for o in music["options"]}
@@ -290,3 +297,43 @@ async def test_guild_removal_reaches_the_bot(demo: Demo) -> None:
 
     assert await asyncio.wait_for(demo.bot.events.get(), 5) == ("guild_remove", demo.guild.id)
     assert demo.bot.get_guild(demo.guild.id) is None
+
+
+async def test_command_runs_in_a_dm(demo: Demo) -> None:
+    interaction = await demo.standin.invoke("hello", user=demo.alice)
+
+    message = await interaction.wait_message()
+    assert message.content == "Hello alice from a DM"
+    assert message.guild_id is None
+    assert message.channel_id != demo.guild.channel_id
+
+
+async def test_guild_only_commands_are_not_offered_in_dms(demo: Demo) -> None:
+    with pytest.raises(LookupError, match="not available in DMs"):
+        await demo.standin.invoke("music search", user=demo.alice, options={"query": "x"})
+
+
+async def test_invoke_needs_a_member_and_valid_options(demo: Demo) -> None:
+    stranger = demo.standin.add_user(name="stranger")
+
+    with pytest.raises(LookupError, match="not a member"):
+        await demo.standin.invoke("hello", user=stranger, guild_id=demo.guild.id)
+    with pytest.raises(ValueError, match="not one of the choices"):
+        await demo.standin.invoke(
+            "music top artists",
+            user=demo.alice,
+            guild_id=demo.guild.id,
+            options={"time_range": "forever"},
+        )
+    assert demo.standin.interactions == []
+
+
+async def test_click_needs_an_enabled_button(demo: Demo) -> None:
+    poll = await demo.standin.invoke("music poll", user=demo.alice, guild_id=demo.guild.id)
+    message = await poll.wait_message()
+
+    with pytest.raises(LookupError, match="has \\['poll:vote', 'poll:close'\\]"):
+        await demo.standin.click(message, "poll:nope", user=demo.bob)
+    message.components[0]["components"][0]["disabled"] = True
+    with pytest.raises(ValueError, match="disabled"):
+        await demo.standin.click(message, "poll:vote", user=demo.bob)
