@@ -165,6 +165,7 @@ class FakeTokens:
         key: Hashable = "member-1",
         *,
         access_token: str = "access-0",
+        refresh_token: str = "refresh-0",
         expires_in: float = 3600,
         scopes: frozenset[str] | None = frozenset(SCOPES),
     ) -> None:
@@ -172,7 +173,7 @@ class FakeTokens:
         self._key = key
         self._scopes = scopes
         self.access_token = access_token
-        self.refresh_token = f"refresh-{key}"
+        self.refresh_token = refresh_token
         self.expires_at = datetime.now(UTC) + timedelta(seconds=expires_in)
         self.refresh_calls = 0
 
