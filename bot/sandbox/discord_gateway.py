@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,8 +17,6 @@ from aiohttp import WSMsgType, web
 
 from bot.sandbox.discord_models import Json, StandInGuild
 from bot.sandbox.discord_state import APPLICATION_FLAGS, World
-
-log = logging.getLogger(__name__)
 
 INTENT_GUILDS = 1 << 0
 INTENT_GUILD_MEMBERS = 1 << 1
@@ -143,7 +140,7 @@ class Gateway:
             await connection.close(1001, "stand-in closing")
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(max_msg_size=0)
+        ws = web.WebSocketResponse(max_msg_size=0, timeout=2.0)
         await ws.prepare(request)
         connection = _Connection(ws)
         self._connections.add(connection)

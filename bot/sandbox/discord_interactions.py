@@ -103,10 +103,6 @@ class StandInInteraction:
         return f"<StandInInteraction id={self.id} type={self.type} name={self.name!r}>"
 
     @property
-    def responded(self) -> bool:
-        return self.response is not None
-
-    @property
     def deferred(self) -> bool:
         return self.response is not None and self.response.type in (
             DEFERRED_CHANNEL_MESSAGE,

@@ -418,9 +418,6 @@ class StandInMessage:
         self.edited_timestamp = iso_now()
         self._snapshot()
 
-    def would_be_empty(self) -> bool:
-        return not (self.content or self.embeds or self.components or self.attachments)
-
     def _attachments_from(
         self, data: Json, files: list[UploadedFile], *, keep: list[StandInAttachment]
     ) -> list[StandInAttachment]:
