@@ -6,6 +6,9 @@ success (a refused request is refused precisely because it is invalid); answers 
 checked, and an error status the description does not list for an operation must still carry
 the Web API's error shape. Loading the 7,500-line description takes a moment: `load()` caches it.
 
+Two defects of the description are mended when it is loaded (see `_map_discriminators` and
+`_wrap_bare_error_objects`); everything else is taken as written.
+
 Needs the dev dependencies (openapi-core, PyYAML): for tests and benchmarks, not the bot.
 """
 
@@ -91,19 +94,20 @@ def describe(exchange: Exchange) -> str:
 
 def _explain(error: BaseException) -> str:
     """A short account of a validation error (openapi-core's own text embeds whole bodies)."""
-    cause = error.__cause__
-    schema_errors = list(getattr(cause, "schema_errors", None) or ())
+    text = str(error)
+    head = text if len(text) <= 100 else type(error).__name__
+    schema_errors = list(getattr(error.__cause__, "schema_errors", None) or ())
     if not schema_errors:
-        return f"{type(error).__name__}: {str(error)[:300]}"
+        return head
     details = []
     for schema_error in schema_errors[:_MAX_DETAILS]:
         leaves = list(schema_error.context or ()) or [schema_error]
         for leaf in leaves[:_MAX_DETAILS]:
-            where = "/".join(str(part) for part in leaf.absolute_path) or "(body)"
+            where = "/".join(str(part) for part in leaf.absolute_path) or "(value)"
             shown = repr(leaf.instance)
             message = leaf.message.replace(shown, "the value") if len(shown) > 60 else leaf.message
             details.append(f"{where}: {message[:200]}")
-    return f"{type(error).__name__}: " + "; ".join(details[:_MAX_DETAILS])
+    return f"{head}: " + "; ".join(details[:_MAX_DETAILS])
 
 
 def _map_discriminators(node: Any) -> None:
@@ -126,9 +130,31 @@ def _map_discriminators(node: Any) -> None:
             _map_discriminators(value)
 
 
+def _wrap_bare_error_objects(spec: dict[str, Any]) -> None:
+    """Give `/me/library`'s 400 answers the `{"error": ErrorObject}` envelope.
+
+    Those answers point at ErrorObject directly, unlike every other error answer in the
+    description and unlike the service, which always wraps its errors.
+    """
+    bare = {"$ref": "#/components/schemas/ErrorObject"}
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for answer in operation.get("responses", {}).values():
+                media = answer.get("content", {}).get("application/json", {})
+                if media.get("schema") == bare:
+                    media["schema"] = {
+                        "type": "object",
+                        "required": ["error"],
+                        "properties": {"error": bare},
+                    }
+
+
 class SpotifyOpenApi:
     def __init__(self, spec: dict[str, Any]) -> None:
         _map_discriminators(spec)
+        _wrap_bare_error_objects(spec)
         self._api = OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
         error_object = spec["components"]["schemas"]["ErrorObject"]
         self._error_shape = OAS30Validator(
