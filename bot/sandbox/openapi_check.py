@@ -168,8 +168,8 @@ class SpotifyOpenApi:
 
     def problems(self, exchange: Exchange) -> list[str]:
         """What is wrong with one exchange; empty when it conforms (or is not a Web API call)."""
-        if not exchange.path.startswith(API_PREFIX + "/"):
-            return []
+        if not exchange.path.startswith(API_PREFIX + "/") or not exchange.status:
+            return []  # another service, or a request that never got an answer
         key = json.dumps(
             [
                 exchange.method,

@@ -34,7 +34,7 @@ from bot.sandbox.spotify_catalog import (
 from bot.sandbox.spotify_faults import API_PREFIX, SandboxFaults, path_matches
 from bot.sandbox.spotify_http import RESPONSE_JSON, ApiError
 from bot.sandbox.spotify_images import MAX_SIZE, MIN_SIZE, cover_png
-from bot.sandbox.spotify_oauth import SCOPES, AccountsService
+from bot.sandbox.spotify_oauth import AccountsService
 from bot.sandbox.spotify_removed import removed_endpoint
 from bot.sandbox.spotify_render import Renderer
 from bot.sandbox.spotify_users import (
@@ -47,8 +47,9 @@ from bot.sandbox.spotify_users import (
     generate_user,
 )
 from bot.sandbox.spotify_webapi import CALLER, Caller, WebApi
+from bot.spotify.oauth import SCOPES
 
-__all__ = ["SCOPES", "Playlist", "RecordedRequest", "SandboxUser", "SpotifySandbox"]
+__all__ = ["Playlist", "RecordedRequest", "SandboxUser", "SpotifySandbox"]
 
 NOT_ALLOW_LISTED = "User not registered in the Developer Dashboard"
 _SECRET_QUERY_KEYS = frozenset({"code", "state"})
@@ -62,6 +63,7 @@ class RecordedRequest:
     path: str
     query: dict[str, str]
     status: int
+    """0 while (or if never) answered."""
     user_id: str | None
     at: float
     """`time.monotonic()` when the request arrived."""
@@ -300,6 +302,9 @@ class SpotifySandbox:
             response = await self._dispatch(request, handler, token, is_api=is_api)
         except ApiError as error:
             response = error.response()
+        except web.HTTPException as error:
+            record.status = error.status
+            raise
         record.status = response.status
         record.response_json = response.get(RESPONSE_JSON)
         if "Retry-After" in response.headers:
@@ -351,6 +356,6 @@ class SpotifySandbox:
         except ValueError:
             size = 0
         if not MIN_SIZE <= size <= MAX_SIZE:
-            raise web.HTTPBadRequest(text="size must be between 16 and 640")
+            return web.Response(status=400, text=f"size must be between {MIN_SIZE} and {MAX_SIZE}")
         png = await asyncio.to_thread(cover_png, request.match_info["id"], size)
         return web.Response(body=png, content_type="image/png")

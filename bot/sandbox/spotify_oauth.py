@@ -22,22 +22,11 @@ from urllib.parse import urlencode, urlsplit
 from aiohttp import web
 
 from bot.sandbox.spotify_http import ApiError, json_response
-
-SCOPES: tuple[str, ...] = (
-    "user-top-read",
-    "user-library-read",
-    "user-library-modify",
-    "user-follow-read",
-    "user-follow-modify",
-    "playlist-read-private",
-    "playlist-modify-private",
-    "playlist-modify-public",
-)
-"""The scopes `issue_tokens` grants by default: the ones Encore asks for."""
+from bot.spotify.oauth import SCOPES
 
 KNOWN_SCOPES = frozenset(
     {
-        *SCOPES,
+        *SCOPES,  # what Encore asks for, the default grant of `issue_tokens`
         "app-remote-control",
         "playlist-read-collaborative",
         "streaming",

@@ -131,6 +131,10 @@ def test_undocumented_successes_and_other_services(spotify_openapi: SpotifyOpenA
     assert spotify_openapi.problems(accounts) == []
 
 
+def test_unanswered_requests_are_not_checked(spotify_openapi: SpotifyOpenApi) -> None:
+    assert spotify_openapi.problems(exchange("/v1/me", 0, None)) == []
+
+
 def test_the_fixture_check_flags_removed_endpoints(spotify_openapi: SpotifyOpenApi) -> None:
     removed = exchange("/v1/recommendations", 404, {"error": {"status": 404, "message": "No"}})
 

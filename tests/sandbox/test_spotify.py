@@ -213,6 +213,17 @@ async def test_every_request_is_recorded(
     assert spotify_sandbox.requests == []
 
 
+async def test_refusals_outside_the_web_api_are_recorded_too(
+    spotify_sandbox: SpotifySandbox, sandbox_http: aiohttp.ClientSession
+) -> None:
+    async with sandbox_http.get(spotify_sandbox.base_url + "/nowhere") as response:
+        assert response.status == 404
+    async with sandbox_http.get(spotify_sandbox.base_url + "/images/x.png?size=1") as response:
+        assert response.status == 400
+
+    assert [record.status for record in spotify_sandbox.requests] == [404, 400]
+
+
 async def test_the_log_keeps_no_oauth_secrets(
     spotify_sandbox: SpotifySandbox, sandbox_http: aiohttp.ClientSession
 ) -> None:

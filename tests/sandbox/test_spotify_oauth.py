@@ -8,7 +8,8 @@ import aiohttp
 import pytest
 
 from bot.sandbox.spotify import SpotifySandbox
-from bot.sandbox.spotify_oauth import SCOPES, redirect_uri_problem
+from bot.sandbox.spotify_oauth import redirect_uri_problem
+from bot.spotify.oauth import SCOPES
 from tests.fixtures.spotify_sandbox import SandboxFactory
 
 REDIRECT = "http://127.0.0.1:8080/callback"
