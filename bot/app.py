@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from typing import Any
 
 import aiohttp
@@ -66,7 +67,7 @@ class Encore(commands.AutoShardedBot):
     engine: AsyncEngine
     http_session: aiohttp.ClientSession
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, **options: Any) -> None:
         intents = discord.Intents.default()
         intents.members = settings.DISCORD_MEMBERS_INTENT
         super().__init__(
@@ -75,10 +76,10 @@ class Encore(commands.AutoShardedBot):
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=EncoreTree,
+            **options,
         )
         self.settings = settings
         self.web: WebServer | None = None
-        self.gateway_ready = False
 
     async def setup_hook(self) -> None:
         settings = self.settings
@@ -130,7 +131,6 @@ class Encore(commands.AutoShardedBot):
         )
 
     async def on_ready(self) -> None:
-        self.gateway_ready = True
         log.info("connected as %s to %d guilds", self.user, len(self.guilds))
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
@@ -161,8 +161,8 @@ class Encore(commands.AutoShardedBot):
             db_ok = False
         return {
             "db_ok": db_ok,
-            "gateway_ok": self.gateway_ready and not self.is_closed(),
-            "latency_ms": None if self.latency != self.latency else round(self.latency * 1000),
+            "gateway_ok": self.is_ready() and not self.is_closed(),
+            "latency_ms": None if math.isnan(self.latency) else round(self.latency * 1000),
             "guilds": len(self.guilds),
         }
 

@@ -307,7 +307,7 @@ class Rest:
             raise _unknown("Webhook", 10015)
         data, files = _body(request), request[_FILES]
         placeholder = interaction.original
-        if placeholder is not None and placeholder.loading:
+        if placeholder is not None and placeholder.loading and not placeholder.deleted:
             # The first followup after a deferred reply fills in the "thinking" message.
             raise_problems(message_problems(data, attachments=len(files)))
             placeholder.edit({k: v for k, v in data.items() if k != "flags"}, files)

@@ -21,7 +21,13 @@ from urllib.parse import quote
 import aiohttp
 from pydantic import BaseModel, ValidationError
 
-from bot.spotify.errors import QuotaExceeded, SpotifyError, SpotifyUnavailable
+from bot.spotify.errors import (
+    Forbidden,
+    NotAllowListed,
+    QuotaExceeded,
+    SpotifyError,
+    SpotifyUnavailable,
+)
 from bot.spotify.models import (
     Album,
     Artist,
@@ -205,12 +211,31 @@ class SpotifyClient:
                 refreshed_token = await self._refreshed_token(tokens, stale=token)
                 continue
             if status == 403:
-                raise forbidden_error(
+                profile = (method, template) == ("GET", "/me")
+                error = forbidden_error(
                     body,
                     missing_scopes=missing_scopes(needs, tokens.scopes),
-                    profile_endpoint=(method, template) == ("GET", "/me"),
+                    profile_endpoint=profile,
                 )
+                if (
+                    type(error) is Forbidden
+                    and not profile
+                    and await self._profile_refused(tokens, max_wait)
+                ):
+                    raise NotAllowListed(str(error), status=403, body=error.body) from error
+                raise error
             raise error_from_status(status, body)
+
+    async def _profile_refused(self, tokens: TokenProvider, max_wait: float) -> bool:
+        """Whether GET /me is refused too: a 403 anywhere else is then the Development-Mode
+        allow-list, which Spotify only tells apart by message text (which we never read)."""
+        try:
+            await self.request(tokens, "GET", "/me", max_wait=max_wait)
+        except NotAllowListed:
+            return True
+        except SpotifyError:
+            return False
+        return False
 
     async def _send(
         self,
