@@ -104,6 +104,16 @@ class WebApi:
         self.users = users
         self.playlists = playlists
         self._created = itertools.count()
+        self._collections: dict[str, Mapping[str, object]] = {
+            "track": catalog.tracks,
+            "album": catalog.albums,
+            "artist": catalog.artists,
+            "show": catalog.shows,
+            "episode": catalog.episodes,
+            "audiobook": catalog.audiobooks,
+            "playlist": playlists,
+            "user": users,
+        }
 
     def add_routes(self, app: web.Application) -> None:
         routes: list[tuple[str, str, Callable[[web.Request], Any]]] = [
@@ -166,17 +176,7 @@ class WebApi:
         return sorted(reversed(entries), key=lambda entry: entry[1], reverse=True)
 
     def _exists(self, kind: str, item_id: str) -> bool:
-        collections: dict[str, Mapping[str, object]] = {
-            "track": self.catalog.tracks,
-            "album": self.catalog.albums,
-            "artist": self.catalog.artists,
-            "show": self.catalog.shows,
-            "episode": self.catalog.episodes,
-            "audiobook": self.catalog.audiobooks,
-            "playlist": self.playlists,
-            "user": self.users,
-        }
-        return item_id in collections[kind]
+        return item_id in self._collections[kind]
 
     def _renderer(self, kind: str) -> Callable[[str], Json]:
         return {
@@ -360,9 +360,8 @@ class WebApi:
                 raise ApiError(400, f"Invalid track uri: {uri}")
             if not self._exists(kind, item_id):
                 raise ApiError(400, f"Invalid track uri: {uri}")
-        position = _int_param(request, "position", -1) if "position" in request.query else None
-        if position is None:
-            position = body.get("position")
+        in_query = "position" in request.query
+        position = _int_param(request, "position", 0) if in_query else body.get("position")
         if position is not None and (not isinstance(position, int) or position < 0):
             raise ApiError(400, "Invalid position")
         playlist.add([str(uri) for uri in uris], user.id, datetime.now(UTC), position)
