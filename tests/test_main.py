@@ -1,0 +1,153 @@
+"""`python -m bot` as a member of the public runs it: a real process, stand-ins on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.checks import application_id_from_token
+from bot.sandbox.discord import DiscordStandIn
+from bot.sandbox.spotify import SpotifySandbox
+from tests.e2e.harness import CLIENT_ID, CLIENT_SECRET, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bot_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SPOTIFY_"))}
+    env.update({"DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "INFO", **settings})
+    return env
+
+
+async def run_bot(
+    tmp_path: Path,
+    *args: str,
+    timeout: float = 30,
+    **settings: str,  # noqa: ASYNC109
+) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=tmp_path,
+        env=bot_env(tmp_path, **settings),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), timeout)
+    assert process.returncode is not None
+    return process.returncode, out.decode()
+
+
+async def test_missing_credentials_are_named_without_a_traceback(tmp_path: Path) -> None:
+    code, out = await run_bot(tmp_path)
+    assert code != 0
+    for name in ("DISCORD_TOKEN", "SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET"):
+        assert name in out
+    assert "Traceback" not in out
+
+
+async def test_invalid_setting_is_refused_with_reason(tmp_path: Path) -> None:
+    code, out = await run_bot(
+        tmp_path, SPOTIFY_REDIRECT_URI="http://encore.example.org/callback", DISCORD_TOKEN="x"
+    )
+    assert code == 2
+    assert "SPOTIFY_REDIRECT_URI" in out and "https" in out
+    assert "Traceback" not in out
+
+
+async def test_invite_prints_url_with_scopes_and_permissions(tmp_path: Path) -> None:
+    token = "MTA0NTY3ODkwMTIzNDU2Nzg5MA.Gx1234.abcdefghijklmnopqrstuvwxyz"
+    code, out = await run_bot(
+        tmp_path, "invite", DISCORD_TOKEN=token, SPOTIFY_CLIENT_ID="c", SPOTIFY_CLIENT_SECRET="s"
+    )
+    assert code == 0
+    assert f"client_id={application_id_from_token(token)}" in out
+    assert "scope=bot+applications.commands" in out
+    assert "permissions=" in out
+
+
+async def test_check_reports_refused_credentials(tmp_path: Path) -> None:
+    async with DiscordStandIn() as discord, SpotifySandbox() as spotify:
+        code, out = await run_bot(
+            tmp_path,
+            "check",
+            DISCORD_TOKEN="wrong-token",
+            DISCORD_API_URL=discord.api_url,
+            SPOTIFY_CLIENT_ID=CLIENT_ID,
+            SPOTIFY_CLIENT_SECRET="wrong-secret",
+            SPOTIFY_ACCOUNTS_URL=spotify.accounts_url,
+        )
+    assert code == 1
+    assert "DISCORD_TOKEN" in out
+    assert "SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET" in out
+    assert "wrong-secret" not in out and "wrong-token" not in out
+
+
+async def test_check_passes_with_good_credentials(tmp_path: Path) -> None:
+    async with DiscordStandIn() as discord, SpotifySandbox() as spotify:
+        code, out = await run_bot(
+            tmp_path,
+            "check",
+            DISCORD_TOKEN=discord.token,
+            DISCORD_API_URL=discord.api_url,
+            SPOTIFY_CLIENT_ID=CLIENT_ID,
+            SPOTIFY_CLIENT_SECRET=CLIENT_SECRET,
+            SPOTIFY_ACCOUNTS_URL=spotify.accounts_url,
+        )
+    assert code == 0, out
+    assert "All checks passed" in out
+
+
+async def test_migrate_command(tmp_path: Path) -> None:
+    code, out = await run_bot(tmp_path, "migrate")
+    assert code == 0, out
+    assert (tmp_path / "data" / "encore.db").exists()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_runs_against_stand_ins_and_stops_cleanly(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    port = free_port()
+    async with DiscordStandIn() as discord, SpotifySandbox() as spotify:
+        discord.add_guild(members=[discord.add_user(name="alice")])
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=tmp_path,
+            env=bot_env(
+                tmp_path,
+                DISCORD_TOKEN=discord.token,
+                DISCORD_API_URL=discord.api_url,
+                DISCORD_GATEWAY_URL=discord.gateway_url,
+                SPOTIFY_CLIENT_ID=CLIENT_ID,
+                SPOTIFY_CLIENT_SECRET=CLIENT_SECRET,
+                SPOTIFY_API_URL=spotify.api_url,
+                SPOTIFY_ACCOUNTS_URL=spotify.accounts_url,
+                SPOTIFY_REDIRECT_URI=f"http://127.0.0.1:{port}/callback",
+                WEB_PORT=str(port),
+            ),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            await discord.wait_until_ready(timeout=30)
+            assert discord.registered_commands()
+            process.send_signal(sig)
+            out, _ = await asyncio.wait_for(process.communicate(), 30)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    text = out.decode()
+    assert process.returncode == 0, text
+    assert "stopped" in text
+    assert "Traceback" not in text
