@@ -1,0 +1,405 @@
+"""Background sync: keeps every active member's six top lists fresh within a request budget.
+
+Claiming. Several bot processes may share one database, and two of them must never sync the
+same member at once. A member is claimed in a short transaction that moves its `sync_due_at`
+forward by a lease (10 minutes), so every other process sees it as not due and skips it.
+On PostgreSQL the transaction first picks the most overdue member with `SELECT ... ORDER BY
+sync_due_at LIMIT 1 FOR UPDATE SKIP LOCKED` (concurrent claimers take different rows instead
+of waiting; the row lock holds until commit), then updates that row. On SQLite it is a single
+`UPDATE ... WHERE discord_user_id IN (SELECT ... LIMIT 1) RETURNING ...`: as the first
+statement of its transaction it takes the database's single write lock before reading, which
+makes the pick-and-update atomic. The lease value is the claim's fencing token: renewing it
+(after a long cooldown), storing the lists and putting the member back all compare
+`sync_due_at` with it, so a process whose lease ran out and was taken over writes nothing.
+A member whose sync was interrupted (crash, shutdown) is due again when its lease ends.
+
+A member's six lists and their new due time are stored in one transaction after all six were
+fetched: a failed sync leaves the previous lists whole and puts the member back with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import random
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import TypeVar
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.engine import session_scope
+from bot.db.models import ItemKind, LinkStatus, SpotifyLink
+from bot.services.accounts import AccountService
+from bot.services.budget import DEFAULT_WINDOW_SECONDS, RequestBudget
+from bot.services.errors import LinkBroken, NotLinked
+from bot.services.items import RANGE_CODES, ItemSummary
+from bot.services.snapshots import replace_snapshot
+from bot.services.top import fetch_top
+from bot.spotify.client import SpotifyClient
+from bot.spotify.errors import (
+    Forbidden,
+    InvalidGrant,
+    NotAllowListed,
+    QuotaExceeded,
+    RateLimited,
+    SpotifyError,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+LISTS: tuple[tuple[ItemKind, str], ...] = tuple(
+    (kind, time_range) for kind in (ItemKind.ARTIST, ItemKind.TRACK) for time_range in RANGE_CODES
+)
+DEFAULT_LEASE = timedelta(minutes=10)
+DEFAULT_CONCURRENCY = 4
+JITTER = 0.05
+RETRY_BACKOFF = timedelta(minutes=2)
+IDLE_POLL_SECONDS = 60.0
+MIN_IDLE_SECONDS = 1.0
+STORE_ATTEMPTS = 3
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock, serialization failure
+
+
+class SyncOutcome(StrEnum):
+    SYNCED = "synced"  # all six lists stored
+    DEFERRED = "deferred"  # failed or rate limited: due again later
+    STOPPED = "stopped"  # revoked, broken or not allow-listed: not retried until /link
+    SKIPPED = "skipped"  # not linked, not active, not due, or taken over by another process
+
+
+class _LeaseLost(Exception):
+    """Another process claimed the member, or the link changed, while we were syncing it."""
+
+
+@dataclass
+class _Claim:
+    user_id: int
+    lease_until: datetime
+
+
+@dataclass
+class _Pass:
+    outcomes: Counter[SyncOutcome]
+    remaining: int | None
+
+    def take(self) -> bool:
+        if self.remaining is None:
+            return True
+        if self.remaining <= 0:
+            return False
+        self.remaining -= 1
+        return True
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _jittered(delay: timedelta) -> timedelta:
+    return delay * random.uniform(1 - JITTER, 1 + JITTER)
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def _is_due(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        SpotifyLink.status == LinkStatus.ACTIVE,
+        or_(SpotifyLink.sync_due_at.is_(None), SpotifyLink.sync_due_at <= now),
+    )
+
+
+async def _update_held(session: AsyncSession, claim: _Claim, **values: datetime) -> None:
+    """Update the claimed member's link while the claim still holds, else raise _LeaseLost.
+
+    The first statement of its transaction, it also locks the row (PostgreSQL) or the database
+    (SQLite) until commit, so nobody can take the member over before the transaction ends.
+    """
+    updated = await session.scalar(
+        update(SpotifyLink)
+        .where(
+            SpotifyLink.discord_user_id == claim.user_id,
+            SpotifyLink.sync_due_at == claim.lease_until,
+            SpotifyLink.status == LinkStatus.ACTIVE,
+        )
+        .values(**values)
+        .returning(SpotifyLink.discord_user_id)
+        .execution_options(synchronize_session=False)
+    )
+    if updated is None:
+        raise _LeaseLost()
+
+
+class SyncService:
+    """Keeps linked members' top artists and tracks (3 ranges each) stored and fresh.
+
+    `budget` requests per `window` seconds is what the sync may spend; the rest of Spotify's
+    rate limit is left to interactive commands. The client's shared 429 cooldown is slept out
+    before every request, and the member API is background-flavoured (`interactive=False`) so
+    the client itself waits out Retry-After values up to its background cap.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        accounts: AccountService,
+        spotify_client: SpotifyClient,
+        *,
+        interval: timedelta,
+        budget: int,
+        clock: Callable[[], datetime] = _now,
+        window: float = DEFAULT_WINDOW_SECONDS,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self._sessions = sessions
+        self._accounts = accounts
+        self._client = spotify_client
+        self._interval = interval
+        self._budget = RequestBudget(budget, window)
+        self._clock = clock
+        self._concurrency = concurrency
+        self._lease = lease
+        self._failures: dict[int, int] = {}
+        self._running: dict[int, asyncio.Future[SyncOutcome]] = {}
+        self._writing = asyncio.Lock()
+
+    async def run_forever(self) -> None:
+        """Sync due members pass after pass until cancelled.
+
+        Between passes it sleeps until the next member is due, at most a minute. Cancelling
+        stops it at once; a member cut off mid-sync keeps its old lists and is due again when
+        its lease ends.
+        """
+        while True:
+            try:
+                outcomes = await self.run_once()
+                if outcomes:
+                    log.info("sync pass: %s", ", ".join(f"{k} {v}" for k, v in outcomes.items()))
+                delay = await self._idle_seconds()
+            except Exception:
+                log.exception("sync pass failed")
+                delay = IDLE_POLL_SECONDS
+            await asyncio.sleep(delay)
+
+    async def run_once(self, max_members: int | None = None) -> Counter[SyncOutcome]:
+        """Sync members until none is due (or `max_members` were claimed); counts the outcomes."""
+        run = _Pass(Counter(), max_members)
+        async with asyncio.TaskGroup() as group:
+            for _ in range(self._concurrency):
+                group.create_task(self._work(run))
+        return run.outcomes
+
+    async def sync_member(self, user_id: int) -> SyncOutcome:
+        """Sync one member now if due (a new link is), waiting for a sync already under way.
+
+        Waits out a cooldown only up to the client's background cap; beyond that the member
+        is put back and DEFERRED is returned.
+        """
+        running = self._running.get(user_id)
+        if running is None:
+            claim = await self._claim(user_id)
+            if claim is None:
+                return SyncOutcome.SKIPPED
+            return await self._run_claimed(claim, max_pause=self._client.background_max_wait)
+        await asyncio.wait({running})
+        return SyncOutcome.SKIPPED if running.cancelled() else running.result()
+
+    async def _work(self, run: _Pass) -> None:
+        while run.take():
+            await self._pause_for_cooldown(max_pause=None)
+            claim = await self._claim(None)
+            if claim is None:
+                return
+            run.outcomes[await self._run_claimed(claim, max_pause=None)] += 1
+
+    async def _claim(self, user_id: int | None) -> _Claim | None:
+        now = self._clock()
+        lease_until = now + self._lease
+        async with session_scope(self._sessions) as session:
+            target: ColumnElement[bool]
+            if user_id is not None:
+                target = SpotifyLink.discord_user_id == user_id
+            else:
+                pick = (
+                    select(SpotifyLink.discord_user_id)
+                    .where(_is_due(now))
+                    .order_by(SpotifyLink.sync_due_at.asc().nulls_first())
+                    .limit(1)
+                )
+                if session.get_bind().dialect.name == "postgresql":
+                    picked = await session.scalar(pick.with_for_update(skip_locked=True))
+                    if picked is None:
+                        return None
+                    target = SpotifyLink.discord_user_id == picked
+                else:
+                    target = SpotifyLink.discord_user_id.in_(pick)
+            claimed = await session.scalar(
+                update(SpotifyLink)
+                .where(target, _is_due(now))
+                .values(sync_due_at=lease_until)
+                .returning(SpotifyLink.discord_user_id)
+                .execution_options(synchronize_session=False)
+            )
+        return None if claimed is None else _Claim(claimed, lease_until)
+
+    async def _run_claimed(self, claim: _Claim, *, max_pause: float | None) -> SyncOutcome:
+        done: asyncio.Future[SyncOutcome] = asyncio.get_running_loop().create_future()
+        self._running[claim.user_id] = done
+        try:
+            outcome = await self._sync(claim, max_pause)
+            done.set_result(outcome)
+            return outcome
+        finally:
+            del self._running[claim.user_id]
+            if not done.done():
+                done.cancel()
+
+    async def _sync(self, claim: _Claim, max_pause: float | None) -> SyncOutcome:
+        user_id = claim.user_id
+        try:
+            await self._store(claim, await self._fetch_lists(claim, max_pause))
+        except _LeaseLost:
+            return SyncOutcome.SKIPPED
+        except NotLinked:
+            return SyncOutcome.SKIPPED
+        except (InvalidGrant, LinkBroken):
+            self._failures.pop(user_id, None)
+            return SyncOutcome.STOPPED
+        except NotAllowListed:
+            self._failures.pop(user_id, None)
+            await self._mark_not_allowed(user_id)
+            return SyncOutcome.STOPPED
+        except (RateLimited, QuotaExceeded) as exc:
+            wait = timedelta(seconds=max(exc.retry_after or 0.0, MIN_IDLE_SECONDS))
+            log.info("sync of member %s rate limited; back in %s", user_id, wait)
+            await self._put_back(claim, wait)
+            return SyncOutcome.DEFERRED
+        except SpotifyError as exc:
+            log.warning("sync of member %s failed: %s", user_id, type(exc).__name__)
+            await self._put_back(claim, self._backoff(user_id))
+            return SyncOutcome.DEFERRED
+        except Exception:
+            log.exception("sync of member %s failed", user_id)
+            await self._put_back(claim, self._backoff(user_id))
+            return SyncOutcome.DEFERRED
+        self._failures.pop(user_id, None)
+        return SyncOutcome.SYNCED
+
+    async def _fetch_lists(self, claim: _Claim, max_pause: float | None) -> list[list[ItemSummary]]:
+        api = self._accounts.api(claim.user_id, interactive=False)
+        try:
+            return [
+                await self._request(
+                    claim, functools.partial(fetch_top, api, kind, time_range), max_pause
+                )
+                for kind, time_range in LISTS
+            ]
+        except Forbidden:
+            # A 403 on the top lists does not say why; GET /me tells whether the member is
+            # off the app's allow-list (it raises NotAllowListed then).
+            await self._request(claim, api.me, max_pause)
+            raise
+
+    async def _request(
+        self, claim: _Claim, fetch: Callable[[], Awaitable[T]], max_pause: float | None
+    ) -> T:
+        """One Spotify request: never during a cooldown, always within the budget."""
+        await self._pause_for_cooldown(max_pause)
+        async with self._budget.spend():
+            await self._pause_for_cooldown(max_pause)
+            await self._keep_lease(claim)
+            return await fetch()
+
+    async def _pause_for_cooldown(self, max_pause: float | None) -> None:
+        while (remaining := self._client.cooldown_remaining()) > 0:
+            if max_pause is not None and remaining > max_pause:
+                raise RateLimited(remaining)
+            await asyncio.sleep(remaining)
+
+    async def _keep_lease(self, claim: _Claim) -> None:
+        """Renew the lease once half of it is gone (a long cooldown), or give the member up."""
+        now = self._clock()
+        if claim.lease_until - now > self._lease / 2:
+            return
+        renewed = now + self._lease
+        async with session_scope(self._sessions) as session:
+            await _update_held(session, claim, sync_due_at=renewed)
+        claim.lease_until = renewed
+
+    async def _store(self, claim: _Claim, lists: list[list[ItemSummary]]) -> None:
+        """Store the six lists and the next due time in one transaction.
+
+        One store at a time per process: SQLite has a single writer anyway, and on PostgreSQL
+        it keeps this process's stores from deadlocking on shared catalog rows. A deadlock with
+        another process is retried.
+        """
+        for attempt in range(1, STORE_ATTEMPTS + 1):
+            try:
+                async with self._writing:
+                    await self._store_once(claim, lists)
+                return
+            except DBAPIError as exc:
+                if attempt == STORE_ATTEMPTS or not _retryable(exc):
+                    raise
+                log.info("storing member %s collided with another writer; retrying", claim.user_id)
+
+    async def _store_once(self, claim: _Claim, lists: list[list[ItemSummary]]) -> None:
+        now = self._clock()
+        async with session_scope(self._sessions) as session:
+            await _update_held(
+                session, claim, synced_at=now, sync_due_at=now + _jittered(self._interval)
+            )
+            for (kind, time_range), items in zip(LISTS, lists, strict=True):
+                await replace_snapshot(
+                    session, claim.user_id, kind, RANGE_CODES[time_range], items, now
+                )
+
+    async def _put_back(self, claim: _Claim, wait: timedelta) -> None:
+        async with session_scope(self._sessions) as session:
+            with contextlib.suppress(_LeaseLost):
+                await _update_held(session, claim, sync_due_at=self._clock() + wait)
+
+    async def _mark_not_allowed(self, user_id: int) -> None:
+        async with session_scope(self._sessions) as session:
+            await session.execute(
+                update(SpotifyLink)
+                .where(
+                    SpotifyLink.discord_user_id == user_id,
+                    SpotifyLink.status == LinkStatus.ACTIVE,
+                )
+                .values(status=LinkStatus.NOT_ALLOWED)
+                .execution_options(synchronize_session=False)
+            )
+        log.warning("link of member %s marked %s", user_id, LinkStatus.NOT_ALLOWED.value)
+
+    def _backoff(self, user_id: int) -> timedelta:
+        failures = self._failures.get(user_id, 0) + 1
+        self._failures[user_id] = failures
+        return _jittered(min(self._interval, RETRY_BACKOFF * 2 ** (failures - 1)))
+
+    async def _idle_seconds(self) -> float:
+        """Seconds until the next active member is due, between 1 s and a minute."""
+        async with self._sessions() as session:
+            next_due = await session.scalar(
+                select(func.min(SpotifyLink.sync_due_at)).where(
+                    SpotifyLink.status == LinkStatus.ACTIVE
+                )
+            )
+        if next_due is None:
+            return IDLE_POLL_SECONDS
+        wait = (next_due - self._clock()).total_seconds()
+        return min(IDLE_POLL_SECONDS, max(MIN_IDLE_SECONDS, wait))
