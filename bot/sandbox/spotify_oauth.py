@@ -117,6 +117,9 @@ class AccountsService:
         self._codes: dict[str, _PendingCode] = {}
         self._access: dict[str, AccessToken] = {}
         self._refresh: dict[str, Grant] = {}
+        self.issued: list[str] = []
+        """Every authorization code, access and refresh token handed out, so tests can look
+        for leaks."""
 
     # Tokens
 
@@ -136,6 +139,7 @@ class AccountsService:
 
     def _access_token(self, grant: Grant, expires_in: int) -> dict[str, Any]:
         token = "BQ" + secrets.token_urlsafe(48)
+        self.issued.append(token)
         self._access[token] = AccessToken(grant, time.monotonic() + expires_in)
         answer: dict[str, Any] = {
             "access_token": token,
@@ -148,6 +152,7 @@ class AccountsService:
 
     def _refresh_token(self, grant: Grant) -> str:
         token = "AQ" + secrets.token_urlsafe(96)
+        self.issued.append(token)
         self._refresh[token] = grant
         return token
 
@@ -218,6 +223,7 @@ class AccountsService:
             )
 
         code = secrets.token_urlsafe(32)
+        self.issued.append(code)
         self._codes[code] = _PendingCode(
             user_id, scopes, redirect_uri, challenge, time.monotonic() + self.code_lifetime
         )

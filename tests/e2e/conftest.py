@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -10,13 +11,8 @@ from bot.app import Encore
 from bot.sandbox.discord import DiscordStandIn
 from bot.sandbox.discord_client import running_client
 from tests.e2e.harness import World, encore_settings, free_port
+from tests.e2e.secrets_check import LogCollector, database_text, leaks
 from tests.fixtures.spotify_sandbox import SandboxFactory
-
-
-@pytest.fixture
-def log_text(caplog: pytest.LogCaptureFixture) -> Callable[[], str]:
-    caplog.set_level("DEBUG")
-    return lambda: caplog.text
 
 
 @pytest.fixture
@@ -34,6 +30,18 @@ async def world(
         data_dir=tmp_path / "data", database_url=db_url, port=port, sandbox=sandbox
     )
     bot = Encore(settings, guild_ready_timeout=0.05)
-    async with running_client(discord_standin, bot):
-        await asyncio.wait_for(bot.wait_until_ready(), 10)
-        yield World(bot, discord_standin, sandbox, guild, members, settings)
+    collector = LogCollector()
+    root = logging.getLogger()
+    saved_level = root.level
+    root.addHandler(collector)
+    root.setLevel(logging.DEBUG)
+    try:
+        async with running_client(discord_standin, bot):
+            await asyncio.wait_for(bot.wait_until_ready(), 10)
+            yield World(bot, discord_standin, sandbox, guild, members, settings)
+            stored = await database_text(bot.sessions, db_url)
+    finally:
+        root.removeHandler(collector)
+        root.setLevel(saved_level)
+    found = leaks(sandbox.accounts.issued, database=stored, logs="\n".join(collector.lines))
+    assert not found, f"secrets leaked: {found}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from bot.db.models import ItemKind
-
 from tests.e2e.harness import World, button_id, has_text
 
 pytestmark = pytest.mark.e2e
@@ -87,7 +86,9 @@ async def test_hidden_member_cannot_be_viewed(world: World) -> None:
 
 async def test_unlinked_member_cannot_be_viewed(world: World) -> None:
     await linked(world)
-    reply = await world.answer("top artists", world.members[0], options={"member": world.members[2]})
+    reply = await world.answer(
+        "top artists", world.members[0], options={"member": world.members[2]}
+    )
     assert reply.ephemeral
     assert "hasn't linked" in reply.text()
 
@@ -156,7 +157,9 @@ async def test_save_other_kinds(world: World, kind: str) -> None:
     library = world.spotify.users["user0"].library
     ids = getattr(world.spotify, f"{kind}_ids")()
     item_id = next(i for i in ids if f"spotify:{kind}:{i}" not in library)
-    reply = await world.answer("save", world.members[0], options={"item": f"spotify:{kind}:{item_id}"})
+    reply = await world.answer(
+        "save", world.members[0], options={"item": f"spotify:{kind}:{item_id}"}
+    )
     assert "Saved" in reply.text()
     assert f"spotify:{kind}:{item_id}" in library
     await world.answer("unsave", world.members[0], options={"item": f"spotify:{kind}:{item_id}"})
@@ -178,7 +181,9 @@ async def test_follow_and_unfollow_artist_and_playlist(world: World) -> None:
     playlist = next(
         p for p in world.spotify.playlist_ids() if f"spotify:playlist:{p}" not in library
     )
-    await world.answer("follow", alice, options={"item": f"https://open.spotify.com/playlist/{playlist}"})
+    await world.answer(
+        "follow", alice, options={"item": f"https://open.spotify.com/playlist/{playlist}"}
+    )
     assert f"spotify:playlist:{playlist}" in library
     await world.answer("unfollow", alice, options={"item": f"spotify:playlist:{playlist}"})
     assert f"spotify:playlist:{playlist}" not in library
@@ -227,7 +232,10 @@ async def test_autocomplete_offers_search_results(world: World) -> None:
 
 async def test_autocomplete_for_unlinked_member_is_empty(world: World) -> None:
     choices = await world.discord.autocomplete(
-        "save", user=world.members[2], focused="item", options={"item": "love"},
+        "save",
+        user=world.members[2],
+        focused="item",
+        options={"item": "love"},
         guild_id=world.guild.id,
     )
     assert choices == []

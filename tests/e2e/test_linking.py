@@ -206,3 +206,16 @@ async def test_healthz_reports_database_and_gateway(world: World) -> None:
     assert response.status == 200
     assert body["db_ok"] is True
     assert body["gateway_ok"] is True
+
+
+async def test_tokens_stay_out_of_database_and_logs_through_refresh(world: World) -> None:
+    """The world fixture greps the database and every log record for every code and token
+    the sandbox issued; this walks the paths that touch tokens most (link, refresh, rotate)."""
+    alice = world.members[0]
+    await world.link(alice, "user0")
+    for _ in range(2):
+        world.spotify.expire_access_tokens("user0")
+        reply = await world.answer("saved tracks", alice)
+        assert "in all" in reply.text()
+    assert len(world.spotify.requests_to("/api/token")) >= 3
+    assert len(world.spotify.accounts.issued) >= 5
