@@ -24,15 +24,17 @@ from bot.db.models import BotState
 from bot.db.vault import TokenVault, load_or_create_keys
 from bot.interaction_edits import InteractionEditor
 from bot.logs import log_context
+from bot.metrics import LinkFacts, Metrics, Outcome, read_link_facts
 from bot.services.container import Services
 from bot.services.linking import LinkError, LinkResult, PendingLink
 from bot.ui.account import link_failed_message, linked_message
 from bot.ui.replies import reply_to_error
+from bot.web.metrics import metrics_handler
 from bot.web.server import WebServer, build_app
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.account", "cogs.library")
+EXTENSIONS = ("cogs.account", "cogs.library", "cogs.share")
 
 
 def point_discord_at(settings: Settings) -> None:
@@ -45,6 +47,7 @@ def point_discord_at(settings: Settings) -> None:
 
 class EncoreTree(app_commands.CommandTree["Encore"]):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        self.client.metrics.command_started(interaction)
         command = interaction.command.qualified_name if interaction.command else "?"
         log_context.set(
             f" [guild={interaction.guild_id} member={interaction.user.id} cmd={command}]"
@@ -59,6 +62,7 @@ class EncoreTree(app_commands.CommandTree["Encore"]):
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
+        self.client.metrics.command_finished(interaction, Outcome.ERROR)
         await reply_to_error(interaction, error)
 
 
@@ -80,6 +84,7 @@ class Encore(commands.AutoShardedBot):
         )
         self.settings = settings
         self.web: WebServer | None = None
+        self.metrics = Metrics()
 
     async def setup_hook(self) -> None:
         settings = self.settings
@@ -90,6 +95,8 @@ class Encore(commands.AutoShardedBot):
         self.sessions = sessions
         vault = TokenVault(load_or_create_keys(settings.encryption_keys, settings.DATA_DIR))
         self.services = Services.build(settings, self.http_session, sessions, vault)
+        self.services.spotify.on_response = self.metrics.spotify_response
+        self.services.spotify.on_cooldown = self.metrics.spotify_cooldown
         self.editor = InteractionEditor(self.http_session)
         app = build_app(
             callback_path=settings.callback_path,
@@ -97,6 +104,7 @@ class Encore(commands.AutoShardedBot):
             on_linked=self._on_linked,
             on_failed=self._on_link_failed,
             health=self._health,
+            metrics=metrics_handler(self.metrics, self._link_facts),
         )
         self.web = WebServer(app, settings.WEB_HOST, settings.WEB_PORT)
         await self.web.start()
@@ -133,6 +141,13 @@ class Encore(commands.AutoShardedBot):
     async def on_ready(self) -> None:
         log.info("connected as %s to %d guilds", self.user, len(self.guilds))
 
+    async def on_app_command_completion(
+        self,
+        interaction: discord.Interaction,
+        command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,
+    ) -> None:
+        self.metrics.command_finished(interaction, Outcome.OK)
+
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         await self.services.members.remove_guild(guild.id)
 
@@ -150,6 +165,10 @@ class Encore(commands.AutoShardedBot):
             await self.editor.edit_original(
                 pending.application_id, pending.interaction_token, payload
             )
+
+    async def _link_facts(self) -> LinkFacts:
+        async with self.sessions() as session:
+            return await read_link_facts(session)
 
     async def _health(self) -> dict[str, Any]:
         try:

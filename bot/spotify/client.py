@@ -67,6 +67,7 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 ResponseHook = Callable[[str, str, int | None, float], None]
+CooldownHook = Callable[[float], None]
 
 TIME_RANGES = ("short_term", "medium_term", "long_term")
 REFRESH_MARGIN = timedelta(seconds=30)
@@ -130,6 +131,7 @@ class SpotifyClient:
         backoff_base: float = 0.5,
         backoff_cap: float = 8.0,
         on_response: ResponseHook | None = None,
+        on_cooldown: CooldownHook | None = None,
     ) -> None:
         self._session = session
         self._api_url = api_url.rstrip("/")
@@ -140,6 +142,7 @@ class SpotifyClient:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self.on_response = on_response
+        self.on_cooldown = on_cooldown
         self._cooldown = Cooldown()
         self._refreshes: dict[Hashable, asyncio.Task[str]] = {}
 
@@ -189,7 +192,7 @@ class SpotifyClient:
             body = raw.decode("utf-8", "replace")
             if status == 429:
                 retry_after = parse_retry_after(retry_after_header)
-                self._cooldown.hold(retry_after)
+                self._report_cooldown(self._cooldown.hold(retry_after))
                 rate_limits += 1
                 log.warning("Spotify rate limit on %s %s: %.0f s", method, template, retry_after)
                 error = error_from_status(status, body, retry_after=retry_after)
@@ -271,6 +274,15 @@ class SpotifyClient:
             hook(method, template, status, seconds)
         except Exception:
             log.exception("on_response hook failed")
+
+    def _report_cooldown(self, added: float) -> None:
+        hook = self.on_cooldown
+        if hook is None:
+            return
+        try:
+            hook(added)
+        except Exception:
+            log.exception("on_cooldown hook failed")
 
     async def _backoff(self, attempt: int) -> None:
         delay = min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1))

@@ -19,8 +19,13 @@ class Cooldown:
     def remaining(self) -> float:
         return max(0.0, self._until - self._clock())
 
-    def hold(self, seconds: float) -> None:
-        self._until = max(self._until, self._clock() + seconds)
+    def hold(self, seconds: float) -> float:
+        """Extend the pause to at least `seconds` from now; returns how much longer it got."""
+        now = self._clock()
+        until = max(self._until, now + seconds)
+        added = until - max(self._until, now)
+        self._until = until
+        return added
 
     async def wait(self, max_wait: float) -> None:
         """Sleep out the pause, or raise RateLimited at once if it is longer than `max_wait`."""

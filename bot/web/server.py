@@ -1,4 +1,4 @@
-"""The aiohttp web server: the OAuth callback, /healthz (and later /metrics)."""
+"""The aiohttp web server: the OAuth callback, /healthz and /metrics."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from bot.services.container import START_PATH
 from bot.services.linking import LinkError, LinkingService, LinkResult, PendingLink
+from bot.web.metrics import Handler
 from bot.web.pages import error_page, failure_page, success_page
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def build_app(
     on_linked: LinkedHook,
     on_failed: FailedHook,
     health: HealthCheck,
+    metrics: Handler | None = None,
 ) -> web.Application:
     async def callback(request: web.Request) -> web.Response:
         query = request.query
@@ -86,6 +88,8 @@ def build_app(
     app.router.add_get(callback_path, callback)
     app.router.add_get(START_PATH, start_link)
     app.router.add_get("/healthz", healthz)
+    if metrics is not None:
+        app.router.add_get("/metrics", metrics)
     return app
 
 
