@@ -15,6 +15,7 @@ from bot.services.accounts import AccountService
 from bot.services.library import LibraryService
 from bot.services.linking import LinkingService
 from bot.services.members import MembershipService
+from bot.services.shares import ShareService
 from bot.services.top import TopService
 from bot.spotify.client import SpotifyClient
 from bot.spotify.oauth import SpotifyOAuth
@@ -37,6 +38,7 @@ class Services:
     members: MembershipService
     library: LibraryService
     top: TopService
+    shares: ShareService
 
     @classmethod
     def build(
@@ -70,6 +72,7 @@ class Services:
             linking=LinkingService(sessions, vault, oauth, spotify, start_url=start_url(settings)),
             members=MembershipService(sessions),
             library=LibraryService(accounts),
+            shares=ShareService(sessions),
             top=TopService(
                 sessions, accounts, timedelta(minutes=settings.SNAPSHOT_MAX_AGE_MINUTES)
             ),

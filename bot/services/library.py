@@ -13,6 +13,7 @@ from bot.services.errors import InvalidInput
 from bot.services.items import ItemSummary
 from bot.services.summaries import summarize
 from bot.spotify.client import SpotifyUserApi
+from bot.spotify.errors import Forbidden, NotFound
 from bot.spotify.ids import SpotifyKind, SpotifyRef, looks_like_spotify_ref, parse_spotify_ref
 from bot.spotify.models import Page
 
@@ -183,7 +184,13 @@ class LibraryService:
         fetch = fetchers.get(ref.kind)
         if fetch is None:
             return ItemSummary(ref.kind, ref.id, f"Spotify user {ref.id}")
-        return summarize(await fetch(ref.id))
+        try:
+            return summarize(await fetch(ref.id))
+        except (Forbidden, NotFound):
+            if ref.kind is not SpotifyKind.PLAYLIST:
+                raise
+            # Development-Mode apps cannot read other people's playlists; following works.
+            return ItemSummary(ref.kind, ref.id, "Spotify playlist")
 
     async def change(self, discord_user_id: int, ref: SpotifyRef, *, add: bool) -> LibraryChange:
         """Save/follow (add) or remove/unfollow one item; says whether anything changed."""

@@ -13,6 +13,7 @@ from bot.db.engine import session_scope
 from bot.db.models import (
     GuildMember,
     OAuthState,
+    Share,
     ShareSave,
     SpotifyLink,
     TopItem,
@@ -23,10 +24,12 @@ from bot.db.models import (
 async def remove_member_data(
     session: AsyncSession, discord_user_id: int, *, keep_memberships: bool = False
 ) -> None:
-    """Delete every stored datum about a member (tokens, snapshots, pending states, saves)."""
+    """Delete every stored datum about a member: tokens, snapshots, pending states, saves,
+    shares and memberships (the last two kept when only the Spotify account changes)."""
     for model in (TopItem, TopSnapshot, OAuthState, ShareSave, SpotifyLink):
         await session.execute(delete(model).where(model.discord_user_id == discord_user_id))
     if not keep_memberships:
+        await session.execute(delete(Share).where(Share.sharer_id == discord_user_id))
         await session.execute(
             delete(GuildMember).where(GuildMember.discord_user_id == discord_user_id)
         )
