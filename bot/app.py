@@ -34,7 +34,7 @@ from bot.web.server import WebServer, build_app
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.account", "cogs.library", "cogs.share")
+EXTENSIONS = ("cogs.account", "cogs.library", "cogs.share", "cogs.chart")
 
 
 def point_discord_at(settings: Settings) -> None:

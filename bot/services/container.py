@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.db.vault import TokenVault
 from bot.services.accounts import AccountService
+from bot.services.artwork import ArtworkFetcher
+from bot.services.charts import ChartService
 from bot.services.library import LibraryService
 from bot.services.linking import LinkingService
 from bot.services.members import MembershipService
@@ -39,6 +41,7 @@ class Services:
     library: LibraryService
     top: TopService
     shares: ShareService
+    charts: ChartService
 
     @classmethod
     def build(
@@ -65,6 +68,7 @@ class Services:
             background_max_wait=settings.SPOTIFY_BACKGROUND_MAX_WAIT,
         )
         accounts = AccountService(sessions, vault, oauth, spotify)
+        top = TopService(sessions, accounts, timedelta(minutes=settings.SNAPSHOT_MAX_AGE_MINUTES))
         return cls(
             spotify=spotify,
             oauth=oauth,
@@ -73,7 +77,6 @@ class Services:
             members=MembershipService(sessions),
             library=LibraryService(accounts),
             shares=ShareService(sessions),
-            top=TopService(
-                sessions, accounts, timedelta(minutes=settings.SNAPSHOT_MAX_AGE_MINUTES)
-            ),
+            top=top,
+            charts=ChartService(top, ArtworkFetcher(http)),
         )
