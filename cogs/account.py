@@ -7,7 +7,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Encore
-from bot.services.errors import MemberHidden, MemberNotLinked
 from bot.ui.account import link_prompt, link_view, privacy_text, profile_embed
 from bot.ui.replies import send_private
 
@@ -50,17 +49,11 @@ class Account(commands.Cog):
     ) -> None:
         services = self.bot.services
         target = member or interaction.user
-        if target.id == interaction.user.id:
-            account = await services.accounts.require(target.id)
-        else:
-            found = await services.accounts.find(target.id)
-            if found is None:
-                raise MemberNotLinked(target.display_name)
-            account = found
-            if interaction.guild_id is None or not await services.members.is_visible(
-                interaction.guild_id, target.id
-            ):
-                raise MemberHidden(target.display_name)
+        if target.id != interaction.user.id:
+            await services.members.require_shown(
+                interaction.guild_id, target.id, target.display_name
+            )
+        account = await services.accounts.require(target.id)
         await interaction.response.send_message(embed=profile_embed(account), ephemeral=True)
 
     @app_commands.command(

@@ -12,7 +12,6 @@ from discord.ext import commands
 
 from bot.app import Encore
 from bot.db.models import ItemKind
-from bot.services.errors import MemberHidden, MemberNotLinked
 from bot.services.items import DEFAULT_RANGE
 from bot.services.library import FOLLOW_KINDS, SAVE_KINDS, LibraryPage
 from bot.spotify.ids import SpotifyKind, looks_like_spotify_ref, parse_spotify_ref
@@ -47,12 +46,7 @@ class Library(commands.Cog):
         if member is None or member.id == interaction.user.id:
             await services.accounts.require(interaction.user.id)
             return interaction.user.id
-        if await services.accounts.find(member.id) is None:
-            raise MemberNotLinked(member.display_name)
-        if interaction.guild_id is None or not await services.members.is_visible(
-            interaction.guild_id, member.id
-        ):
-            raise MemberHidden(member.display_name)
+        await services.members.require_shown(interaction.guild_id, member.id, member.display_name)
         return member.id
 
     async def _show_top(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.engine import session_scope
 from bot.db.models import (
     GuildMember,
+    LinkStatus,
     OAuthState,
     Share,
     ShareSave,
@@ -19,6 +20,7 @@ from bot.db.models import (
     TopItem,
     TopSnapshot,
 )
+from bot.services.errors import MemberHidden, MemberNotLinked
 
 
 async def remove_member_data(
@@ -93,6 +95,11 @@ class MembershipService:
             assert member is not None
             member.visible = visible
 
-    async def is_linked(self, discord_user_id: int) -> bool:
+    async def require_shown(self, guild_id: int | None, discord_user_id: int, name: str) -> None:
+        """Another member's data may be shown only if they are linked and visible here."""
         async with self._sessions() as session:
-            return await session.get(SpotifyLink, discord_user_id) is not None
+            link = await session.get(SpotifyLink, discord_user_id)
+        if link is None or link.status != LinkStatus.ACTIVE:
+            raise MemberNotLinked(name)
+        if guild_id is None or not await self.is_visible(guild_id, discord_user_id):
+            raise MemberHidden(name)

@@ -63,6 +63,12 @@ class TopService:
             return stored
         return await self.refresh(discord_user_id, kind, time_range, interactive=True)
 
+    async def ensure(self, discord_user_id: int, time_range: str) -> None:
+        """Make sure both top lists of a range are stored (any age), fetching what is missing."""
+        for kind in (ItemKind.ARTIST, ItemKind.TRACK):
+            if await self.stored(discord_user_id, kind, time_range) is None:
+                await self.refresh(discord_user_id, kind, time_range, interactive=True)
+
     async def refresh(
         self, discord_user_id: int, kind: ItemKind, time_range: str, *, interactive: bool
     ) -> TopList:
