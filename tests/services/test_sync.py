@@ -190,6 +190,16 @@ async def test_a_pass_syncs_due_members_and_stores_six_lists_each(stack: Stack) 
     assert {request.query["limit"] for request in requests} == {"50"}
 
 
+async def test_a_pass_can_be_limited_to_a_number_of_members(stack: Stack) -> None:
+    for number in range(3):
+        await stack.link(number, f"user{number}", due=stack.clock.now - timedelta(hours=number))
+
+    outcomes = await stack.service(concurrency=3).run_once(max_members=2)
+
+    assert outcomes == Counter({SyncOutcome.SYNCED: 2})
+    assert [(await stack.link_row(n)).synced_at is None for n in range(3)] == [True, False, False]
+
+
 async def test_members_not_due_or_not_active_are_left_alone(stack: Stack) -> None:
     later = stack.clock.now + timedelta(minutes=1)
     await stack.link(1, "user0", due=later)
