@@ -252,3 +252,84 @@ class BotState(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class GuildScoreMember(Base):
+    """A member whose top list for one kind and range currently counts in a guild's scores.
+
+    A row exists exactly while the member is in the guild, visible there, actively linked and
+    has that snapshot; `points` is what the list adds in total (see bot/services/scores.py).
+    The foreign keys have no cascade on purpose: deleting a member, link, membership or
+    snapshot before withdrawing it from the scores fails loudly instead of leaving them stale.
+    """
+
+    __tablename__ = "guild_score_members"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    time_range: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    discord_user_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, index=True
+    )
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    points: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["guild_id", "discord_user_id"],
+            ["guild_members.guild_id", "guild_members.discord_user_id"],
+            name="fk_guild_score_members_member",
+        ),
+        ForeignKeyConstraint(
+            ["discord_user_id", "kind", "time_range"],
+            [
+                "top_snapshots.discord_user_id",
+                "top_snapshots.kind",
+                "top_snapshots.time_range",
+            ],
+            name="fk_guild_score_members_snapshot",
+        ),
+        Index("ix_guild_score_members_freshness", "guild_id", "kind", "time_range", "fetched_at"),
+    )
+
+
+class GuildItemScore(Base):
+    """An item's rank-weighted score and listener count among a guild's counted members.
+
+    `sort_name` copies the catalog name so that a leaderboard page, ties included, is one
+    range of `ix_guild_item_scores_board` at any offset.
+    """
+
+    __tablename__ = "guild_item_scores"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    time_range: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    item_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("catalog_items.id"), primary_key=True, autoincrement=False, index=True
+    )
+    points: Mapped[int] = mapped_column(Integer)
+    listeners: Mapped[int] = mapped_column(Integer)
+    sort_name: Mapped[str] = mapped_column(String(512))
+
+
+Index(
+    "ix_guild_item_scores_board",
+    GuildItemScore.guild_id,
+    GuildItemScore.kind,
+    GuildItemScore.time_range,
+    GuildItemScore.points.desc(),
+    GuildItemScore.listeners.desc(),
+    GuildItemScore.sort_name,
+    GuildItemScore.item_id,
+)
+
+# Who-knows reads an item's listeners in rank order straight from this index, and stops early.
+Index(
+    "ix_top_items_item_rank",
+    TopItem.kind,
+    TopItem.time_range,
+    TopItem.item_id,
+    TopItem.rank,
+    TopItem.discord_user_id,
+)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import CatalogItem, ItemKind, TimeRange, TopItem, TopSnapshot
 from bot.services.items import ItemSummary
+from bot.services.scores import count_list, withdraw_list
 from bot.spotify.ids import SpotifyKind
 
 CATALOG_KINDS: dict[SpotifyKind, ItemKind] = {
@@ -80,8 +81,14 @@ async def replace_snapshot(
     items: Sequence[ItemSummary],
     now: datetime,
 ) -> None:
-    """Swap in a new top list inside the caller's transaction (all or nothing)."""
+    """Swap in a new top list inside the caller's transaction (all or nothing).
+
+    Repeated items keep their first rank only. Guild scores follow: the old list is withdrawn
+    before its items go, the new one counted.
+    """
+    items = list({(item.kind, item.id): item for item in items}.values())
     ids = await upsert_catalog(session, items, now)
+    await withdraw_list(session, discord_user_id, kind, time_range)
     await session.execute(
         delete(TopItem).where(
             TopItem.discord_user_id == discord_user_id,
@@ -108,6 +115,7 @@ async def replace_snapshot(
         )
         for rank, item in enumerate(items, start=1)
     )
+    await count_list(session, discord_user_id, kind, time_range)
 
 
 async def read_snapshot(
