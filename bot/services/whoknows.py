@@ -1,0 +1,121 @@
+"""Who in a guild has an artist in their top list, and which artists a guild knows at all.
+
+Only members whose list counts in the guild's scores appear (in the guild, visible, actively
+linked): `guild_score_members` is the single answer to "who counts here". A who-knows page
+walks `ix_top_items_item_rank` in rank order and stops once the page is full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import CatalogItem, GuildItemScore, GuildScoreMember, ItemKind, TopItem
+from bot.services.items import ItemSummary
+from bot.services.leaderboard import check_page
+from bot.services.scores import MAX_RANK, SCORE_SCALE, range_code
+from bot.services.snapshots import summary_of
+
+AUTOCOMPLETE_LIMIT = 25
+
+
+@dataclass(frozen=True)
+class Listener:
+    discord_user_id: int
+    rank: int
+
+
+@dataclass(frozen=True)
+class WhoKnows:
+    artist: ItemSummary
+    time_range: str
+    offset: int
+    listeners: list[Listener]
+    total: int
+    score: float
+
+
+async def who_knows(
+    session: AsyncSession,
+    guild_id: int,
+    artist_spotify_id: str,
+    time_range: str,
+    offset: int = 0,
+    limit: int = 10,
+) -> WhoKnows | None:
+    """Members with the artist in their list, best rank first; None when Encore never saw it."""
+    check_page(offset, limit)
+    code = int(range_code(time_range))
+    artist = await session.scalar(
+        select(CatalogItem).where(
+            CatalogItem.kind == int(ItemKind.ARTIST), CatalogItem.spotify_id == artist_spotify_id
+        )
+    )
+    if artist is None:
+        return None
+    rows = await session.execute(
+        select(TopItem.discord_user_id, TopItem.rank)
+        .join(
+            GuildScoreMember,
+            and_(
+                GuildScoreMember.guild_id == guild_id,
+                GuildScoreMember.kind == TopItem.kind,
+                GuildScoreMember.time_range == TopItem.time_range,
+                GuildScoreMember.discord_user_id == TopItem.discord_user_id,
+            ),
+        )
+        .where(
+            TopItem.kind == int(ItemKind.ARTIST),
+            TopItem.time_range == code,
+            TopItem.item_id == artist.id,
+            TopItem.rank <= MAX_RANK,
+        )
+        .order_by(TopItem.rank, TopItem.discord_user_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    score = await session.get(GuildItemScore, (guild_id, int(ItemKind.ARTIST), code, artist.id))
+    return WhoKnows(
+        artist=summary_of(artist),
+        time_range=time_range,
+        offset=offset,
+        listeners=[Listener(user, rank) for user, rank in rows],
+        total=score.listeners if score else 0,
+        score=score.points / SCORE_SCALE if score else 0.0,
+    )
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def known_artists(
+    session: AsyncSession, guild_id: int, prefix: str, limit: int = AUTOCOMPLETE_LIMIT
+) -> list[ItemSummary]:
+    """Artists in this guild's counted lists (any range) whose name contains `prefix`,
+    ignoring case: names starting with it first, then the guild's favourites."""
+    needle = _like_escaped(prefix.strip())
+    starts = GuildItemScore.sort_name.ilike(f"{needle}%", escape="\\")
+    matches = (
+        select(
+            GuildItemScore.item_id,
+            func.max(case((starts, 1), else_=0)).label("starts"),
+            func.sum(GuildItemScore.points).label("points"),
+        )
+        .where(
+            GuildItemScore.guild_id == guild_id,
+            GuildItemScore.kind == int(ItemKind.ARTIST),
+            GuildItemScore.sort_name.ilike(f"%{needle}%", escape="\\"),
+        )
+        .group_by(GuildItemScore.item_id)
+        .subquery()
+    )
+    rows = await session.scalars(
+        select(CatalogItem)
+        .join(matches, matches.c.item_id == CatalogItem.id)
+        .order_by(matches.c.starts.desc(), matches.c.points.desc(), CatalogItem.name)
+        .limit(limit)
+    )
+    return [summary_of(row) for row in rows]
