@@ -71,8 +71,14 @@ async def leaderboard(
         GuildItemScore.sort_name,
         GuildItemScore.item_id,
     )
-    page = select(GuildItemScore).where(*in_range).order_by(*order).limit(limit).offset(offset)
-    scored = page.subquery()
+    scored = (
+        select(GuildItemScore)
+        .where(*in_range)
+        .order_by(*order)
+        .limit(limit)
+        .offset(offset)
+        .subquery()
+    )
     rows = await session.execute(
         select(CatalogItem, scored.c.points, scored.c.listeners)
         .join(scored, scored.c.item_id == CatalogItem.id)

@@ -30,7 +30,19 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, literal, select, update
+from sqlalchemy import (
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,7 +91,7 @@ def _chunks(values: Collection[int]) -> Iterable[list[int]]:
         yield ordered[start : start + IN_CHUNK]
 
 
-def _counting_guilds(*columns: Any) -> Any:
+def _counting_guilds(*columns: Any) -> Select[Any]:
     """Memberships whose member may count: visible there and actively linked."""
     return (
         select(*(columns or (GuildMember.guild_id, GuildMember.discord_user_id)))
@@ -343,7 +355,15 @@ async def forget_guild(session: AsyncSession, guild_id: int) -> None:
 
 
 async def rebuild_guild_scores(session: AsyncSession, guild_id: int) -> None:
-    """Recompute one guild's scores from memberships, links and snapshots."""
+    """Recompute one guild's scores from memberships, links and snapshots.
+
+    On PostgreSQL other writers of the scores wait meanwhile (SQLite has one writer anyway):
+    upkeep running alongside could otherwise withdraw rows this is replacing.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("LOCK TABLE guild_score_members, guild_item_scores IN EXCLUSIVE MODE")
+        )
     await forget_guild(session, guild_id)
     memberships = _counting_guilds().where(GuildMember.guild_id == guild_id).subquery()
     points = literal(MAX_RANK + 1) - TopItem.rank

@@ -13,8 +13,8 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import CatalogItem, GuildItemScore, GuildScoreMember, ItemKind, TopItem
-from bot.services.items import ItemSummary
-from bot.services.leaderboard import check_page
+from bot.services.items import DEFAULT_RANGE, ItemSummary
+from bot.services.leaderboard import check_page, leaderboard
 from bot.services.scores import MAX_RANK, SCORE_SCALE, range_code
 from bot.services.snapshots import summary_of
 
@@ -94,10 +94,18 @@ def _like_escaped(text: str) -> str:
 async def known_artists(
     session: AsyncSession, guild_id: int, prefix: str, limit: int = AUTOCOMPLETE_LIMIT
 ) -> list[ItemSummary]:
-    """Artists in this guild's counted lists (any range) whose name contains `prefix`,
-    ignoring case: names starting with it first, then the guild's favourites."""
-    needle = _like_escaped(prefix.strip())
-    starts = GuildItemScore.sort_name.ilike(f"{needle}%", escape="\\")
+    """Artists in this guild's counted lists (any range) whose name contains `prefix`, ignoring
+    case: names starting with it first, then the guild's favourites. Without a prefix: the
+    top of the guild's artist leaderboard (last 6 months)."""
+    text = prefix.strip()
+    if not text:
+        board = await leaderboard(session, guild_id, ItemKind.ARTIST, DEFAULT_RANGE, 0, limit)
+        return [entry.item for entry in board.entries]
+    needle = _like_escaped(text)
+    name = GuildItemScore.sort_name
+    # SQLite's LIKE already ignores ASCII case (and its lower() knows no more than ASCII).
+    like = name.like if session.get_bind().dialect.name == "sqlite" else name.ilike
+    starts = like(f"{needle}%", escape="\\")
     matches = (
         select(
             GuildItemScore.item_id,
@@ -107,9 +115,11 @@ async def known_artists(
         .where(
             GuildItemScore.guild_id == guild_id,
             GuildItemScore.kind == int(ItemKind.ARTIST),
-            GuildItemScore.sort_name.ilike(f"%{needle}%", escape="\\"),
+            like(f"%{needle}%", escape="\\"),
         )
-        .group_by(GuildItemScore.item_id)
+        # Grouping by name too (one name per item) keeps SQLite on this guild's index range
+        # instead of walking the whole table in item order.
+        .group_by(name, GuildItemScore.item_id)
         .subquery()
     )
     rows = await session.scalars(

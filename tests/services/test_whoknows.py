@@ -125,7 +125,7 @@ async def test_autocomplete_offers_this_guilds_artists_starting_with_the_text_fi
         "The Beatles",
     ]
     assert await suggest(db_sessions, "  BEATLES ") == ["The Beatles"]
-    assert await suggest(db_sessions, "", limit=2) == ["The Beatles", "Bea Miller"]
+    assert await suggest(db_sessions, " ", limit=2) == ["The Beatles", "Bear's Den"]
 
 
 async def test_autocomplete_treats_like_wildcards_as_plain_text(
