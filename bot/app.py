@@ -3,6 +3,7 @@ server (started in `setup_hook`), the cogs, and the command sync."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -27,14 +28,27 @@ from bot.logs import log_context
 from bot.metrics import LinkFacts, Metrics, Outcome, read_link_facts
 from bot.services.container import Services
 from bot.services.linking import LinkError, LinkResult, PendingLink
-from bot.ui.account import link_failed_message, linked_message
+from bot.services.sync import SyncOutcome
+from bot.ui.account import (
+    LATER_NOTE,
+    LOADING_NOTE,
+    READY_NOTE,
+    link_failed_message,
+    linked_message,
+)
 from bot.ui.replies import reply_to_error
 from bot.web.metrics import metrics_handler
 from bot.web.server import WebServer, build_app
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.account", "cogs.library", "cogs.share", "cogs.chart")
+EXTENSIONS = (
+    "cogs.account",
+    "cogs.library",
+    "cogs.share",
+    "cogs.chart",
+    "cogs.community",
+)
 
 
 def point_discord_at(settings: Settings) -> None:
@@ -85,6 +99,9 @@ class Encore(commands.AutoShardedBot):
         self.settings = settings
         self.web: WebServer | None = None
         self.metrics = Metrics()
+        self.run_background_sync = True
+        self._sync_task: asyncio.Task[None] | None = None
+        self._follow_ups: set[asyncio.Task[None]] = set()
 
     async def setup_hook(self) -> None:
         settings = self.settings
@@ -111,6 +128,8 @@ class Encore(commands.AutoShardedBot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
+        if self.run_background_sync:
+            self._sync_task = asyncio.create_task(self.services.sync.run_forever())
 
     async def sync_commands(self) -> None:
         """Sync to the dev guild if set, else globally; only when the command set changed."""
@@ -155,7 +174,22 @@ class Encore(commands.AutoShardedBot):
         await self.services.members.remove(payload.guild_id, payload.user.id)
 
     async def _on_linked(self, result: LinkResult) -> None:
-        await self._edit_link_reply(result.pending, linked_message(result))
+        """Confirm at once, then fetch the member's top lists and say when they are in."""
+        pending = result.pending
+        if pending.guild_id is not None:
+            await self.services.members.record(pending.guild_id, [pending.discord_user_id])
+        await self._edit_link_reply(pending, linked_message(result, LOADING_NOTE))
+        task = asyncio.create_task(self._first_sync(result))
+        self._follow_ups.add(task)
+        task.add_done_callback(self._follow_ups.discard)
+
+    async def _first_sync(self, result: LinkResult) -> None:
+        try:
+            outcome = await self.services.sync.sync_member(result.pending.discord_user_id)
+            note = READY_NOTE if outcome is SyncOutcome.SYNCED else LATER_NOTE
+            await self._edit_link_reply(result.pending, linked_message(result, note))
+        except Exception:
+            log.exception("first sync after linking failed")
 
     async def _on_link_failed(self, pending: PendingLink, error: LinkError) -> None:
         await self._edit_link_reply(pending, link_failed_message(error.failure))
@@ -187,6 +221,13 @@ class Encore(commands.AutoShardedBot):
 
     async def close(self) -> None:
         try:
+            for task in (self._sync_task, *self._follow_ups):
+                if task is not None:
+                    task.cancel()
+            await asyncio.gather(
+                *(t for t in (self._sync_task, *self._follow_ups) if t is not None),
+                return_exceptions=True,
+            )
             if self.web is not None:
                 await self.web.close()
             await super().close()

@@ -238,15 +238,19 @@ class DiscordStandIn:
         guild_id: int | None = None,
         name: str = "Test Guild",
         members: Iterable[StandInUser] = (),
+        channels: Iterable[str] = (),
     ) -> StandInGuild:
-        """A guild with one text channel, the bot and `members`; sent to the bot if connected."""
+        """A guild with a "general" text channel (plus `channels`), the bot and `members`;
+        sent to the bot if connected."""
         guild_id = guild_id if guild_id is not None else self._world.guild_ids.next()
         if guild_id in self._world.guilds:
             raise ValueError(f"guild {guild_id} exists already")
         members = list(members)
         owner = members[0] if members else self._world.owner
         guild = StandInGuild(guild_id, name, owner.id, iso_now())
-        guild.channels.append(StandInChannel(self._world.ids.next(), "general", guild_id=guild_id))
+        for channel_name in ("general", *channels):
+            channel = StandInChannel(self._world.ids.next(), channel_name, guild_id=guild_id)
+            guild.channels.append(channel)
         for user in [self._world.bot, *members]:
             self._world.users.setdefault(user.id, user)
             guild.members[user.id] = StandInMember(user, iso_now())

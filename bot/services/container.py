@@ -14,10 +14,13 @@ from bot.db.vault import TokenVault
 from bot.services.accounts import AccountService
 from bot.services.artwork import ArtworkFetcher
 from bot.services.charts import ChartService
+from bot.services.community import CommunityService
 from bot.services.library import LibraryService
 from bot.services.linking import LinkingService
 from bot.services.members import MembershipService
+from bot.services.server_playlist import ServerPlaylistService
 from bot.services.shares import ShareService
+from bot.services.sync import SyncService
 from bot.services.top import TopService
 from bot.spotify.client import SpotifyClient
 from bot.spotify.oauth import SpotifyOAuth
@@ -42,6 +45,9 @@ class Services:
     top: TopService
     shares: ShareService
     charts: ChartService
+    community: CommunityService
+    server_playlist: ServerPlaylistService
+    sync: SyncService
 
     @classmethod
     def build(
@@ -69,6 +75,7 @@ class Services:
         )
         accounts = AccountService(sessions, vault, oauth, spotify)
         top = TopService(sessions, accounts, timedelta(minutes=settings.SNAPSHOT_MAX_AGE_MINUTES))
+        community = CommunityService(sessions)
         return cls(
             spotify=spotify,
             oauth=oauth,
@@ -79,4 +86,13 @@ class Services:
             shares=ShareService(sessions),
             top=top,
             charts=ChartService(top, ArtworkFetcher(http)),
+            community=community,
+            server_playlist=ServerPlaylistService(community, accounts),
+            sync=SyncService(
+                sessions,
+                accounts,
+                spotify,
+                interval=timedelta(hours=settings.SYNC_INTERVAL_HOURS),
+                budget=settings.SPOTIFY_SYNC_BUDGET,
+            ),
         )

@@ -24,6 +24,7 @@ from bot.db.engine import session_scope
 from bot.db.models import LinkStatus, OAuthState, SpotifyLink
 from bot.db.vault import TokenUndecryptable, TokenVault
 from bot.services.members import remove_member_data
+from bot.services.scores import sync_members
 from bot.services.tokens import StaticTokens
 from bot.spotify.client import SpotifyClient
 from bot.spotify.errors import InvalidClient, InvalidGrant, NotAllowListed, SpotifyError
@@ -241,4 +242,5 @@ class LinkingService:
             link.authorized_at = now
             link.status = LinkStatus.ACTIVE
             link.sync_due_at = now
+            await sync_members(session, [discord_user_id])
         return other

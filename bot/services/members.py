@@ -21,6 +21,7 @@ from bot.db.models import (
     TopSnapshot,
 )
 from bot.services.errors import MemberHidden, MemberNotLinked
+from bot.services.scores import forget_guild, forget_member, sync_members
 
 
 async def remove_member_data(
@@ -28,6 +29,7 @@ async def remove_member_data(
 ) -> None:
     """Delete every stored datum about a member: tokens, snapshots, pending states, saves,
     shares and memberships (the last two kept when only the Spotify account changes)."""
+    await forget_member(session, discord_user_id)
     for model in (TopItem, TopSnapshot, OAuthState, ShareSave, SpotifyLink):
         await session.execute(delete(model).where(model.discord_user_id == discord_user_id))
     if not keep_memberships:
@@ -63,9 +65,11 @@ class MembershipService:
                     set_={"seen_at": stmt.excluded.seen_at},
                 )
             )
+            await sync_members(session, discord_user_ids, guild_id)
 
     async def remove(self, guild_id: int, discord_user_id: int) -> None:
         async with session_scope(self._sessions) as session:
+            await forget_member(session, discord_user_id, guild_id)
             await session.execute(
                 delete(GuildMember).where(
                     GuildMember.guild_id == guild_id,
@@ -75,6 +79,7 @@ class MembershipService:
 
     async def remove_guild(self, guild_id: int) -> None:
         async with session_scope(self._sessions) as session:
+            await forget_guild(session, guild_id)
             await session.execute(delete(GuildMember).where(GuildMember.guild_id == guild_id))
 
     async def is_visible(self, guild_id: int, discord_user_id: int) -> bool:
@@ -94,6 +99,7 @@ class MembershipService:
             member = await session.get(GuildMember, (guild_id, discord_user_id))
             assert member is not None
             member.visible = visible
+            await sync_members(session, [discord_user_id], guild_id)
 
     async def require_shown(self, guild_id: int | None, discord_user_id: int, name: str) -> None:
         """Another member's data may be shown only if they are linked and visible here."""

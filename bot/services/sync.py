@@ -41,6 +41,7 @@ from bot.services.accounts import AccountService
 from bot.services.budget import DEFAULT_WINDOW_SECONDS, RequestBudget
 from bot.services.errors import LinkBroken, NotLinked
 from bot.services.items import RANGE_CODES, ItemSummary
+from bot.services.link_status import mark_link
 from bot.services.snapshots import replace_snapshot
 from bot.services.top import fetch_top
 from bot.spotify.client import SpotifyClient
@@ -281,7 +282,7 @@ class SyncService:
             return SyncOutcome.STOPPED
         except NotAllowListed:
             self._failures.pop(user_id, None)
-            await self._mark_not_allowed(user_id)
+            await mark_link(self._sessions, user_id, LinkStatus.NOT_ALLOWED)
             return SyncOutcome.STOPPED
         except (RateLimited, QuotaExceeded) as exc:
             wait = timedelta(seconds=max(exc.retry_after or 0.0, MIN_IDLE_SECONDS))
@@ -372,19 +373,6 @@ class SyncService:
         async with session_scope(self._sessions) as session:
             with contextlib.suppress(_LeaseLost):
                 await _update_held(session, claim, sync_due_at=self._clock() + wait)
-
-    async def _mark_not_allowed(self, user_id: int) -> None:
-        async with session_scope(self._sessions) as session:
-            await session.execute(
-                update(SpotifyLink)
-                .where(
-                    SpotifyLink.discord_user_id == user_id,
-                    SpotifyLink.status == LinkStatus.ACTIVE,
-                )
-                .values(status=LinkStatus.NOT_ALLOWED)
-                .execution_options(synchronize_session=False)
-            )
-        log.warning("link of member %s marked %s", user_id, LinkStatus.NOT_ALLOWED.value)
 
     def _backoff(self, user_id: int) -> timedelta:
         failures = self._failures.get(user_id, 0) + 1

@@ -12,6 +12,7 @@ from bot.db.engine import session_scope
 from bot.db.models import LinkStatus, SpotifyLink
 from bot.db.vault import TokenUndecryptable, TokenVault
 from bot.services.errors import LinkBroken, NotLinked
+from bot.services.link_status import mark_link
 from bot.spotify.errors import InvalidGrant
 from bot.spotify.oauth import SpotifyOAuth, TokenSet
 
@@ -64,11 +65,7 @@ class MemberTokens:
         return link
 
     async def _mark(self, status: LinkStatus) -> None:
-        async with session_scope(self._sessions) as session:
-            link = await session.get(SpotifyLink, self._user_id)
-            if link is not None:
-                link.status = status
-        log.warning("link of member %s marked %s", self._user_id, status.value)
+        await mark_link(self._sessions, self._user_id, status)
 
     def _decrypt(self, blob: bytes) -> str:
         return self._vault.decrypt(blob)

@@ -35,6 +35,14 @@ def link_prompt(existing: LinkedAccount | None) -> str:
     )
 
 
+LOADING_NOTE = "⏳ Fetching your top artists and tracks for this server's leaderboards…"
+READY_NOTE = "🎶 Your top artists and tracks are in: try `/top artists` or `/leaderboard artists`."
+LATER_NOTE = (
+    "Your top artists and tracks will be fetched in the background shortly; "
+    "`/top artists` works right away."
+)
+
+
 def linked_message(result: LinkResult, ready_note: str | None = None) -> dict[str, object]:
     """The payload that replaces the /link reply once the callback succeeded."""
     lines = [f"✅ Linked to Spotify as **{escape(result.display_name)}**."]

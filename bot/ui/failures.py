@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from bot.services import errors as service
+from bot.services.compat import NoListeningData
 from bot.spotify import errors as spotify
 from bot.spotify.ids import InvalidSpotifyRef
 
@@ -57,6 +58,11 @@ def describe_failure(exc: BaseException) -> str | None:
             return "That member keeps their Spotify activity private in this server."
         case service.MemberNotLinked():
             return "That member hasn't linked Spotify yet."
+        case NoListeningData():
+            return (
+                "There are no top artists or tracks stored for that member yet. "
+                "Try again in a few minutes."
+            )
         case service.InvalidInput():
             return exc.message
         case InvalidSpotifyRef():

@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,20 +17,32 @@ from tests.fixtures.spotify_sandbox import SandboxFactory
 
 
 @pytest.fixture
+def world_settings() -> dict[str, Any]:
+    """Extra settings for the bot of `world`; a test module may override this fixture."""
+    return {}
+
+
+@pytest.fixture
 async def world(
     discord_standin: DiscordStandIn,
     make_spotify_sandbox: SandboxFactory,
     db_url: str,
     tmp_path: Path,
+    world_settings: dict[str, Any],
 ) -> AsyncIterator[World]:
     port = free_port()
     sandbox = await make_spotify_sandbox(redirect_uris=[f"http://127.0.0.1:{port}/callback"])
     members = [discord_standin.add_user(name=name) for name in ("alice", "bob", "carol")]
-    guild = discord_standin.add_guild(name="Encore Test", members=members)
+    guild = discord_standin.add_guild(name="Encore Test", members=members, channels=["picks"])
     settings = encore_settings(
-        data_dir=tmp_path / "data", database_url=db_url, port=port, sandbox=sandbox
+        data_dir=tmp_path / "data",
+        database_url=db_url,
+        port=port,
+        sandbox=sandbox,
+        **world_settings,
     )
     bot = Encore(settings, guild_ready_timeout=0.05)
+    bot.run_background_sync = False
     collector = LogCollector()
     root = logging.getLogger()
     saved_level = root.level

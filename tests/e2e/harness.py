@@ -121,7 +121,7 @@ class World:
         response = await self.follow_link(link_button_url(reply), spotify_user)
         assert response.status == 200
         self.linked[member.id] = spotify_user
-        return await interaction.wait_message(has_text("Linked to Spotify"))
+        return await interaction.wait_message(has_text("are in"), timeout=15)
 
 
 def link_button_url(message: StandInMessage) -> str:

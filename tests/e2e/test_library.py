@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime, timedelta
 
-from bot.db.models import ItemKind
+import pytest
+from sqlalchemy import update
+
+from bot.db.models import ItemKind, TopSnapshot
 from tests.e2e.harness import World, button_id, has_text
 
 pytestmark = pytest.mark.e2e
@@ -37,15 +40,24 @@ async def test_top_artists_lists_all_fifty_across_pages(world: World) -> None:
     assert "5/5" in str(last.buttons())
 
 
-async def test_second_top_is_served_from_the_snapshot(world: World) -> None:
+async def test_top_is_served_from_the_snapshot_while_fresh(world: World) -> None:
     await linked(world)
     alice = world.members[0]
+    first = await world.answer("top tracks", alice, options={"time_range": "short_term"})
+    assert "last 4 weeks" in first.text()
+    assert world.spotify.requests_to("/v1/me/top") == []
+
+    async with world.bot.sessions() as session:
+        await session.execute(
+            update(TopSnapshot)
+            .where(TopSnapshot.discord_user_id == alice.id)
+            .values(fetched_at=datetime.now(UTC) - timedelta(days=1))
+        )
+        await session.commit()
     await world.answer("top tracks", alice, options={"time_range": "short_term"})
-    sent = len(world.spotify.requests_to("/v1/me/top/tracks"))
-    assert sent == 1
-    again = await world.answer("top tracks", alice, options={"time_range": "short_term"})
-    assert "last 4 weeks" in again.text()
-    assert len(world.spotify.requests_to("/v1/me/top")) == sent
+    assert len(world.spotify.requests_to("/v1/me/top/tracks")) == 1
+    await world.answer("top tracks", alice, options={"time_range": "short_term"})
+    assert len(world.spotify.requests_to("/v1/me/top")) == 1
 
 
 async def test_private_option_answers_ephemerally(world: World) -> None:

@@ -1,0 +1,159 @@
+"""Rendering for the community commands: leaderboards, who-knows, compatibility, picks."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+
+import discord
+
+from bot.db.models import ItemKind
+from bot.services.compat import Compat
+from bot.services.items import RANGE_WORDS, ItemSummary
+from bot.services.leaderboard import Leaderboard
+from bot.services.recommend import Recommendation
+from bot.services.whoknows import WhoKnows
+from bot.ui.embeds import fit_embed
+from bot.ui.items import ACCENT, ItemLine, item_embed
+from bot.ui.library import line_for
+from bot.ui.sources import ItemPageSource
+from bot.ui.text import escape, masked_link, truncate
+
+LeaderboardPage = Callable[[int, int], Awaitable[Leaderboard]]
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+
+def freshness(oldest: datetime | None, newest: datetime | None) -> str:
+    if oldest is None:
+        return "no data yet"
+    if newest is None or newest == oldest:
+        return f"data from {_day(oldest)}"
+    return f"data from {_day(oldest)} to {_day(newest)}"
+
+
+def _points(score: float) -> str:
+    return f"{score:.1f} pts"
+
+
+def leaderboard_source(
+    first: Leaderboard, fetch: LeaderboardPage, guild_name: str
+) -> ItemPageSource:
+    what = "artists" if first.kind is ItemKind.ARTIST else "tracks"
+
+    async def lines(offset: int, limit: int) -> Sequence[ItemLine]:
+        board = first if offset == first.offset else await fetch(offset, limit)
+        result = []
+        for entry in board.entries[:limit]:
+            listeners = "1 listener" if entry.listeners == 1 else f"{entry.listeners} listeners"
+            line = line_for(entry.item)
+            result.append(
+                ItemLine(
+                    line.name,
+                    line.url,
+                    line.subtitle,
+                    line.image_url,
+                    f"{_points(entry.score)} · {listeners}",
+                )
+            )
+        return result
+
+    members = "1 member" if first.members == 1 else f"{first.members} members"
+    title = f"Top {what} in {guild_name} · {RANGE_WORDS[first.time_range]}"
+    footer = f"{members} · {freshness(first.oldest, first.newest)}"
+    return ItemPageSource(title, total=first.total_items, fetch=lines, footer=footer)
+
+
+def member_name(guild: discord.Guild | None, user_id: int) -> str:
+    member = guild.get_member(user_id) if guild else None
+    return escape(member.display_name) if member else f"<@{user_id}>"
+
+
+def who_knows_embed(result: WhoKnows, guild: discord.Guild | None) -> discord.Embed:
+    rows = [
+        f"{result.offset + i}. {member_name(guild, listener.discord_user_id)} — #{listener.rank}"
+        for i, listener in enumerate(result.listeners, start=1)
+    ]
+    more = result.total - result.offset - len(result.listeners)
+    if more > 0:
+        rows.append(f"…and {more} more")
+    embed = discord.Embed(
+        title=truncate(f"Who knows {result.artist.name}?", 256),
+        url=result.artist.url,
+        description="\n".join(rows) or "Nobody here yet.",
+        colour=ACCENT,
+    )
+    if result.artist.image_url:
+        embed.set_thumbnail(url=result.artist.image_url)
+    listeners = "1 member" if result.total == 1 else f"{result.total} members"
+    embed.set_footer(text=f"{listeners} · top artists, {RANGE_WORDS[result.time_range]}")
+    return embed
+
+
+def nobody_knows(artist: str, time_range: str) -> str:
+    return (
+        f"Nobody visible here has **{escape(artist)}** in their top artists "
+        f"({RANGE_WORDS[time_range]}) yet."
+    )
+
+
+def compat_embed(result: Compat, name_a: str, name_b: str, time_range: str) -> discord.Embed:
+    parts = [f"**{result.score}%** taste match"]
+    details = []
+    if result.artists is not None:
+        details.append(f"artists {round(result.artists * 100)}%")
+    if result.tracks is not None:
+        details.append(f"tracks {round(result.tracks * 100)}%")
+    if details:
+        parts.append(" · ".join(details))
+    if result.shared:
+        shared = [
+            f"{i}. [{escape(f.item.name)}]({f.item.url}) — #{f.rank_a} / #{f.rank_b}"
+            for i, f in enumerate(result.shared, start=1)
+        ]
+        parts.append("**Shared favourites**\n" + "\n".join(shared))
+        if result.shared_total > len(result.shared):
+            parts.append(f"…and {result.shared_total - len(result.shared)} more in common")
+    else:
+        parts.append("No favourites in common yet.")
+    embed = discord.Embed(
+        title=truncate(f"{name_a} × {name_b}", 256),
+        description=truncate("\n\n".join(parts), 4096),
+        colour=ACCENT,
+    )
+    embed.set_footer(text=f"Top artists and tracks, {RANGE_WORDS[time_range]}")
+    return embed
+
+
+def recommendations_embed(picks: list[Recommendation], name: str) -> discord.Embed:
+    if not picks:
+        return discord.Embed(
+            title=truncate(f"Picks for {name}", 256),
+            description="Not enough listening in this server yet: picks appear once a few "
+            "members with similar taste have linked.",
+            colour=ACCENT,
+        )
+    rows = []
+    for rank, pick in enumerate(picks, start=1):
+        byline = f" — {escape(pick.item.subtitle)}" if pick.item.subtitle else ""
+        link = masked_link(pick.item.name, pick.item.url, 100)
+        rows.append(f"{rank}. {link}{byline}\n　↳ {escape(pick.reason)}")
+    embed = discord.Embed(
+        title=truncate(f"Picks for {name}, from this server's listening", 256),
+        description="\n".join(rows),
+        colour=ACCENT,
+    )
+    thumbnail = next((p.item.image_url for p in picks if p.item.image_url), None)
+    if thumbnail:
+        embed.set_thumbnail(url=thumbnail)
+    embed.set_footer(text="Based on members here with the most similar taste")
+    return fit_embed(embed)
+
+
+def playlist_embed(item: ItemSummary, tracks: int, guild_name: str) -> discord.Embed:
+    return item_embed(
+        line_for(item),
+        heading=f"Created in your Spotify: {tracks} favourites of {guild_name}",
+    )
