@@ -20,8 +20,8 @@ def _settings_or_exit() -> Settings:
         raise SystemExit(2) from None
 
 
-def _require_credentials(settings: Settings) -> None:
-    missing = settings.missing_credentials()
+def _require_credentials(settings: Settings, names: tuple[str, ...] | None = None) -> None:
+    missing = [n for n in settings.missing_credentials() if names is None or n in names]
     if missing:
         print("Encore cannot start: these settings are missing:", file=sys.stderr)
         for name in missing:
@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Encore, the Spotify bot.")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot and its web server (the default)")
+    sub.add_parser("web", help="run only the web server (OAuth callback, /healthz, /metrics)")
     sub.add_parser("migrate", help="apply database migrations and exit")
     sub.add_parser("check", help="validate the configuration and the credentials")
     sub.add_parser("invite", help="print the URL that adds the bot to a server")
@@ -71,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
         _require_credentials(settings)
         print(invite_url(settings))
         return 0
+
+    if command == "web":
+        _require_credentials(settings, ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET"))
+        from bot.runner import run_web
+
+        return asyncio.run(run_web(settings))
 
     _require_credentials(settings)
     from bot.runner import run_bot

@@ -8,11 +8,12 @@ from __future__ import annotations
 import ipaddress
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8080/callback"
 RESERVED_PATHS = ("/link", "/healthz", "/metrics")
@@ -83,6 +84,8 @@ class Settings(BaseSettings):
     DISCORD_TOKEN: SecretStr | None = None
     DISCORD_DEV_GUILD_ID: int | None = None
     DISCORD_MEMBERS_INTENT: bool = False
+    SHARD_COUNT: int | None = Field(default=None, ge=1)
+    SHARD_IDS: Annotated[list[int] | None, NoDecode] = None
     SPOTIFY_CLIENT_ID: str | None = None
     SPOTIFY_CLIENT_SECRET: SecretStr | None = None
     SPOTIFY_REDIRECT_URI: str = DEFAULT_REDIRECT_URI
@@ -128,6 +131,13 @@ class Settings(BaseSettings):
             raise ValueError("must be a ws:// or wss:// URL")
         return value
 
+    @field_validator("SHARD_IDS", mode="before")
+    @classmethod
+    def _shard_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(" ", "").split(",") if part]
+        return value
+
     @field_validator("LOG_LEVEL")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -150,6 +160,16 @@ class Settings(BaseSettings):
                     "(generate one with: python -m bot genkey)"
                 ) from None
         return value
+
+    @model_validator(mode="after")
+    def _shards(self) -> Settings:
+        if self.SHARD_IDS is not None:
+            if self.SHARD_COUNT is None:
+                raise ValueError("SHARD_IDS needs SHARD_COUNT (the total number of shards)")
+            wrong = [i for i in self.SHARD_IDS if not 0 <= i < self.SHARD_COUNT]
+            if wrong:
+                raise ValueError(f"SHARD_IDS {wrong} are outside 0..{self.SHARD_COUNT - 1}")
+        return self
 
     @model_validator(mode="after")
     def _database(self) -> Settings:

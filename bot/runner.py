@@ -1,4 +1,4 @@
-"""Runs the bot until SIGINT/SIGTERM, then shuts everything down cleanly."""
+"""Runs the bot (or the web server alone) until SIGINT/SIGTERM, then shuts down cleanly."""
 
 from __future__ import annotations
 
@@ -6,31 +6,50 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable
 
 import discord
 
 from bot.app import Encore, point_discord_at
 from bot.config import Settings
+from bot.metrics import Metrics
+from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 
-async def run_bot(settings: Settings) -> int:
-    point_discord_at(settings)
-    bot = Encore(settings)
+def _stop_event() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    assert settings.DISCORD_TOKEN is not None
-    runner = asyncio.create_task(bot.start(settings.DISCORD_TOKEN.get_secret_value()))
-    waiter = asyncio.create_task(stop.wait())
+    return stop
+
+
+async def _until_stopped(work: Awaitable[object]) -> None:
+    """Run `work` until it ends or a signal asks us to stop; its errors propagate."""
+    runner = asyncio.ensure_future(work)
+    waiter = asyncio.create_task(_stop_event().wait())
     try:
         done, _ = await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
         if runner in done:
             runner.result()
         else:
             log.info("shutting down")
+    finally:
+        waiter.cancel()
+        if not runner.done():
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+
+
+async def run_bot(settings: Settings) -> int:
+    point_discord_at(settings)
+    bot = Encore(settings)
+    assert settings.DISCORD_TOKEN is not None
+    try:
+        await _until_stopped(bot.start(settings.DISCORD_TOKEN.get_secret_value()))
         return 0
     except discord.LoginFailure:
         log.error(
@@ -44,10 +63,20 @@ async def run_bot(settings: Settings) -> int:
         )
         return 1
     finally:
-        waiter.cancel()
         await bot.close()
-        if not runner.done():
-            runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await runner
+        log.info("stopped")
+
+
+async def run_web(settings: Settings) -> int:
+    """The OAuth callback, /healthz and /metrics without a gateway connection, for setups
+    that split the bot over several processes."""
+    point_discord_at(settings)
+    runtime = Runtime(settings, Metrics())
+    try:
+        await runtime.start()
+        await runtime.start_web(lambda: {"role": "web"})
+        await _until_stopped(asyncio.Event().wait())
+        return 0
+    finally:
+        await runtime.close()
         log.info("stopped")

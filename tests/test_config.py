@@ -106,3 +106,22 @@ def test_encryption_keys_split_for_rotation(monkeypatch: pytest.MonkeyPatch) -> 
     first, second = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     monkeypatch.setenv("TOKEN_ENCRYPTION_KEY", f"{first}, {second}")
     assert load_settings().encryption_keys == [first, second]
+
+
+def test_shards_split_between_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHARD_COUNT", "4")
+    monkeypatch.setenv("SHARD_IDS", "0, 2")
+    settings = load_settings()
+    assert settings.SHARD_COUNT == 4
+    assert settings.SHARD_IDS == [0, 2]
+
+
+@pytest.mark.parametrize(("count", "ids"), [(None, "0"), ("2", "0,2")])
+def test_bad_shard_settings_are_refused(
+    monkeypatch: pytest.MonkeyPatch, count: str | None, ids: str
+) -> None:
+    if count is not None:
+        monkeypatch.setenv("SHARD_COUNT", count)
+    monkeypatch.setenv("SHARD_IDS", ids)
+    with pytest.raises(ConfigError, match="SHARD"):
+        load_settings()

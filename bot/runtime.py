@@ -1,0 +1,139 @@
+"""What every Encore process holds: one HTTP session, one database engine, the services, the
+web server with its OAuth hooks, and the background sync.
+
+The bot process (`python -m bot`) owns one and adds the Discord gateway on top; a web-only
+process (`python -m bot web`) runs one alone. Nothing here needs a gateway connection: the
+/link reply is edited with a plain REST call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import aiohttp
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.db.engine import create_engine, make_session_factory
+from bot.db.migrate import upgrade_to_head
+from bot.db.vault import TokenVault, load_or_create_keys
+from bot.interaction_edits import InteractionEditor
+from bot.metrics import LinkFacts, Metrics, read_link_facts
+from bot.services.container import Services
+from bot.services.linking import LinkError, LinkResult, PendingLink
+from bot.services.sync import SyncOutcome
+from bot.ui.account import (
+    LATER_NOTE,
+    LOADING_NOTE,
+    READY_NOTE,
+    link_failed_message,
+    linked_message,
+)
+from bot.web.metrics import metrics_handler
+from bot.web.server import WebServer, build_app
+
+log = logging.getLogger(__name__)
+
+ExtraHealth = Callable[[], Mapping[str, Any]]
+
+
+class Runtime:
+    http: aiohttp.ClientSession
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    services: Services
+
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.web: WebServer | None = None
+        self._sync_task: asyncio.Task[None] | None = None
+        self._follow_ups: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        """Open the session and the database (migrated to head) and build the services."""
+        settings = self.settings
+        self.http = aiohttp.ClientSession()
+        await upgrade_to_head(settings.DATABASE_URL)
+        self.engine = create_engine(settings.DATABASE_URL)
+        self.sessions = make_session_factory(self.engine)
+        vault = TokenVault(load_or_create_keys(settings.encryption_keys, settings.DATA_DIR))
+        self.services = Services.build(settings, self.http, self.sessions, vault)
+        self.services.spotify.on_response = self.metrics.spotify_response
+        self.services.spotify.on_cooldown = self.metrics.spotify_cooldown
+        self._editor = InteractionEditor(self.http)
+
+    async def start_web(self, extra_health: ExtraHealth) -> None:
+        app = build_app(
+            callback_path=self.settings.callback_path,
+            linking=self.services.linking,
+            on_linked=self._on_linked,
+            on_failed=self._on_link_failed,
+            health=lambda: self._health(extra_health),
+            metrics=metrics_handler(self.metrics, self._link_facts),
+        )
+        self.web = WebServer(app, self.settings.WEB_HOST, self.settings.WEB_PORT)
+        await self.web.start()
+
+    def start_sync(self) -> None:
+        self._sync_task = asyncio.create_task(self.services.sync.run_forever())
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._follow_ups.add(task)
+        task.add_done_callback(self._follow_ups.discard)
+
+    async def _on_linked(self, result: LinkResult) -> None:
+        """Confirm at once, then fetch the member's top lists and say when they are in."""
+        pending = result.pending
+        if pending.guild_id is not None:
+            await self.services.members.record(pending.guild_id, [pending.discord_user_id])
+        await self._edit_link_reply(pending, linked_message(result, LOADING_NOTE))
+        self._spawn(self._first_sync(result))
+
+    async def _first_sync(self, result: LinkResult) -> None:
+        try:
+            outcome = await self.services.sync.sync_member(result.pending.discord_user_id)
+            note = READY_NOTE if outcome is SyncOutcome.SYNCED else LATER_NOTE
+            await self._edit_link_reply(result.pending, linked_message(result, note))
+        except Exception:
+            log.exception("first sync after linking failed")
+
+    async def _on_link_failed(self, pending: PendingLink, error: LinkError) -> None:
+        await self._edit_link_reply(pending, link_failed_message(error.failure))
+
+    async def _edit_link_reply(self, pending: PendingLink, payload: dict[str, Any]) -> None:
+        if pending.interaction_token and pending.application_id:
+            await self._editor.edit_original(
+                pending.application_id, pending.interaction_token, payload
+            )
+
+    async def _link_facts(self) -> LinkFacts:
+        async with self.sessions() as session:
+            return await read_link_facts(session)
+
+    async def _health(self, extra: ExtraHealth) -> dict[str, Any]:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            db_ok = True
+        except Exception:
+            log.exception("health check: database unreachable")
+            db_ok = False
+        return {"db_ok": db_ok, **extra()}
+
+    async def close(self) -> None:
+        tasks = [t for t in (self._sync_task, *self._follow_ups) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self.web is not None:
+            await self.web.close()
+        if getattr(self, "http", None) is not None:
+            await self.http.close()
+        if getattr(self, "engine", None) is not None:
+            await self.engine.dispose()
