@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def bot_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+    """The environment of a `python -m bot` child: ours without Discord/Spotify settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SPOTIFY_"))}
     env.update({"DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "INFO", **settings})
     return env
@@ -27,8 +28,8 @@ def bot_env(tmp_path: Path, **settings: str) -> dict[str, str]:
 async def run_bot(
     tmp_path: Path,
     *args: str,
-    timeout: float = 30,
-    **settings: str,  # noqa: ASYNC109
+    timeout: float = 30,  # noqa: ASYNC109
+    **settings: str,
 ) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from collections import Counter
@@ -24,23 +23,19 @@ from bot.sandbox.discord import DiscordStandIn
 from bot.sandbox.discord_client import running_client
 from bot.sandbox.spotify import SpotifySandbox
 from tests.e2e.harness import CLIENT_ID, CLIENT_SECRET, encore_settings, free_port, has_text
+from tests.test_main import bot_env
 
 KEY = Fernet.generate_key().decode()
 
 
 def process_env(tmp_path: Path, **settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SPOTIFY_"))}
-    env.update(
-        {
-            "DATA_DIR": str(tmp_path / "data"),
-            "LOG_LEVEL": "INFO",
-            "TOKEN_ENCRYPTION_KEY": KEY,
-            "SPOTIFY_CLIENT_ID": CLIENT_ID,
-            "SPOTIFY_CLIENT_SECRET": CLIENT_SECRET,
-            **settings,
-        }
+    return bot_env(
+        tmp_path,
+        TOKEN_ENCRYPTION_KEY=KEY,
+        SPOTIFY_CLIENT_ID=CLIENT_ID,
+        SPOTIFY_CLIENT_SECRET=CLIENT_SECRET,
+        **settings,
     )
-    return env
 
 
 async def start(tmp_path: Path, *args: str, **settings: str) -> asyncio.subprocess.Process:

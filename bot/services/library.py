@@ -39,7 +39,6 @@ SEARCH_TYPES = {
     SpotifyKind.EPISODE: "episode",
     SpotifyKind.AUDIOBOOK: "audiobook",
 }
-SAVED_KINDS = ("tracks", "albums", "shows", "episodes", "audiobooks", "playlists")
 
 
 @dataclass(frozen=True)
@@ -66,28 +65,28 @@ def _with_detail(summary: ItemSummary, detail: str) -> ItemSummary:
     )
 
 
+SAVED_READS: dict[str, tuple[str, str | None]] = {
+    "tracks": ("saved_tracks", "track"),
+    "albums": ("saved_albums", "album"),
+    "shows": ("saved_shows", "show"),
+    "episodes": ("saved_episodes", "episode"),
+    "audiobooks": ("saved_audiobooks", "audiobook"),
+    "playlists": ("my_playlists", None),
+}
+"""What each library list reads: the API method, and the attribute holding the item in a
+saved entry (None: the page holds the items themselves, which have no date added)."""
+
+
 async def _saved_page(api: SpotifyUserApi, what: str, offset: int, limit: int) -> LibraryPage:
-    page: Page[Any]
-    if what == "tracks":
-        page = await api.saved_tracks(limit=limit, offset=offset)
-        items = [_with_detail(summarize(s.track), _added(s.added_at)) for s in page.items]
-    elif what == "albums":
-        page = await api.saved_albums(limit=limit, offset=offset)
-        items = [_with_detail(summarize(s.album), _added(s.added_at)) for s in page.items]
-    elif what == "shows":
-        page = await api.saved_shows(limit=limit, offset=offset)
-        items = [_with_detail(summarize(s.show), _added(s.added_at)) for s in page.items]
-    elif what == "episodes":
-        page = await api.saved_episodes(limit=limit, offset=offset)
-        items = [_with_detail(summarize(s.episode), _added(s.added_at)) for s in page.items]
-    elif what == "audiobooks":
-        page = await api.saved_audiobooks(limit=limit, offset=offset)
-        items = [_with_detail(summarize(s.audiobook), _added(s.added_at)) for s in page.items]
-    elif what == "playlists":
-        page = await api.my_playlists(limit=limit, offset=offset)
-        items = [summarize(p) for p in page.items]
+    method, attribute = SAVED_READS[what]
+    page: Page[Any] = await getattr(api, method)(limit=limit, offset=offset)
+    if attribute is None:
+        items = [summarize(item) for item in page.items]
     else:
-        raise ValueError(what)
+        items = [
+            _with_detail(summarize(getattr(entry, attribute)), _added(entry.added_at))
+            for entry in page.items
+        ]
     return LibraryPage(items, page.total, offset)
 
 
