@@ -3,7 +3,6 @@ import pytest
 from bot.config import ConfigError, check_redirect_uri, load_settings, normalise_database_url
 
 
-
 @pytest.fixture(autouse=True)
 def _no_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)  # no stray .env

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from alembic import command
 from bot.db.engine import create_engine
 from bot.db.migrate import downgrade_to, upgrade_to_head
 from bot.db.models import Base
