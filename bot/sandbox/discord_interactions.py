@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bot.sandbox.discord_models import Json, StandInMessage, StandInUser
@@ -61,10 +61,12 @@ class Changes:
 
 @dataclass(frozen=True)
 class InteractionResponse:
-    """The first callback the bot sent: its type and `data`."""
+    """The first callback the bot sent: its type, `data`, and when it arrived (monotonic, as
+    `StandInInteraction.created_at`)."""
 
     type: int
     data: Json | None
+    at: float = field(default_factory=time.monotonic)
 
 
 class StandInInteraction:
