@@ -31,6 +31,11 @@ def _require_credentials(settings: Settings, names: tuple[str, ...] | None = Non
             "from), or run `python -m bot check` for a full report.",
             file=sys.stderr,
         )
+        print(
+            "To see Encore work without any credentials, run: python -m bot demo "
+            "(or scripts/run demo)",
+            file=sys.stderr,
+        )
         raise SystemExit(2)
 
 
@@ -43,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="validate the configuration and the credentials")
     sub.add_parser("invite", help="print the URL that adds the bot to a server")
     sub.add_parser("genkey", help="print a new TOKEN_ENCRYPTION_KEY")
+    demo = sub.add_parser("demo", help="tour the real bot against local stand-ins (no credentials)")
+    demo.add_argument("--keep", action="store_true", help="keep the temporary data folder and log")
+    demo.add_argument(
+        "--step-delay", type=float, default=0.0, metavar="SECONDS", help="pause between steps"
+    )
     args = parser.parse_args(argv)
     command = args.command or "run"
 
@@ -51,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(Fernet.generate_key().decode())
         return 0
+    if command == "demo":
+        from bot.sandbox.demo import main as demo_main
+
+        return demo_main(keep=args.keep, step_delay=args.step_delay)
 
     settings = _settings_or_exit()
     from bot.logs import setup_logging
