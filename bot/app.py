@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.db.engine import session_scope
 from bot.db.models import BotState
-from bot.logs import log_context
+from bot.logs import bind_context
 from bot.metrics import Metrics, Outcome
 from bot.runtime import Runtime
 from bot.services.container import Services
@@ -47,9 +47,7 @@ class EncoreTree(app_commands.CommandTree["Encore"]):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         self.client.metrics.command_started(interaction)
         command = interaction.command.qualified_name if interaction.command else "?"
-        log_context.set(
-            f" [guild={interaction.guild_id} member={interaction.user.id} cmd={command}]"
-        )
+        bind_context(interaction.guild_id, interaction.user.id, command)
         if (
             interaction.guild_id is not None
             and interaction.type is discord.InteractionType.application_command

@@ -8,6 +8,12 @@ import re
 
 log_context: contextvars.ContextVar[str] = contextvars.ContextVar("log_context", default="")
 
+
+def bind_context(guild_id: int | None, member_id: int, action: str) -> None:
+    """Tag the log lines of the current task (a command, a button press) with who and what."""
+    log_context.set(f" [guild={guild_id} member={member_id} cmd={action}]")
+
+
 _SECRET_PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[\w\-.~+/]+=*"),
     re.compile(

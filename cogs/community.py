@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.app import Encore
 from bot.db.models import ItemKind
+from bot.logs import bind_context
 from bot.services.errors import InvalidInput
 from bot.services.items import DEFAULT_RANGE
 from bot.services.leaderboard import Leaderboard
@@ -38,6 +39,7 @@ class PostPicks(discord.ui.View):
         self.owner_id, self.channel, self.embed = owner_id, channel, embed
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        bind_context(interaction.guild_id, interaction.user.id, "post picks")
         if interaction.user.id != self.owner_id:
             await send_private(interaction, "Only the member who asked can post these picks.")
             return False

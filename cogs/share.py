@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Encore
+from bot.logs import bind_context
 from bot.services.errors import InvalidInput
 from bot.services.shares import SHARE_KINDS
 from bot.spotify.ids import SpotifyKind, SpotifyRef, looks_like_spotify_ref, parse_spotify_ref
@@ -65,6 +66,7 @@ class ShareButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=SHARE
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = interaction.client
         assert isinstance(bot, Encore)
+        bind_context(interaction.guild_id, interaction.user.id, "share button")
         try:
             await bot.services.accounts.require(interaction.user.id)
             await defer(interaction, private=True)

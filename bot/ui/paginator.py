@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import discord
 
+from bot.logs import bind_context
 from bot.ui.embeds import fit_embed
 from bot.ui.failures import describe_failure
 from bot.ui.replies import GENERIC, send_private
@@ -132,6 +133,7 @@ class Paginator(discord.ui.View):
         await self._turn(interaction, lambda _: self.source.page_count - 1)
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        bind_context(interaction.guild_id, interaction.user.id, "page turn")
         if self._owner is not None and interaction.user.id == self._owner.id:
             return True
         who = self._owner.mention if self._owner is not None else "the member who ran it"

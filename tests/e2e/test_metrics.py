@@ -82,16 +82,16 @@ async def test_commands_and_spotify_requests_are_counted(world: World) -> None:
 async def test_rate_limits_and_the_cooldown_they_caused_are_counted(world: World) -> None:
     alice = world.members[0]
     await world.link(alice, "user0")
-    world.spotify.faults.rate_limit(1, path="/me/top/tracks")
+    world.spotify.faults.rate_limit(1, path="/me/tracks")
 
-    reply = await world.answer("top tracks", alice)
+    reply = await world.answer("saved tracks", alice)
 
     assert reply.embeds
-    samples = await scrape_until(world, lambda s: s.get(commands("top tracks", "ok")) == 1)
+    samples = await scrape_until(world, lambda s: s.get(commands("saved tracks", "ok")) == 1)
     assert samples[key("encore_spotify_rate_limits_total")] == 1
     assert 0.9 <= samples[key("encore_spotify_cooldown_seconds_total")] <= 1.1
     limited = key(
-        "encore_spotify_requests_total", method="GET", endpoint="/me/top/tracks", status="429"
+        "encore_spotify_requests_total", method="GET", endpoint="/me/tracks", status="429"
     )
     assert samples[limited] == 1
 
@@ -158,13 +158,13 @@ async def test_service_log_lines_during_a_command_carry_its_context(
 ) -> None:
     alice = world.members[0]
     await world.link(alice, "user0")
-    world.spotify.faults.server_error(path="/me/top/artists")
+    world.spotify.faults.server_error(path="/me/albums")
 
-    await world.answer("top artists", alice)
+    await world.answer("saved albums", alice)
 
-    retried = lines_with(log_lines, "/me/top/artists answered 503")
+    retried = lines_with(log_lines, "/me/albums answered 503")
     assert retried
-    assert all(context(world, alice, "top artists") in line for line in retried)
+    assert all(context(world, alice, "saved albums") in line for line in retried)
 
 
 async def test_log_lines_of_failed_commands_carry_their_context(
@@ -183,10 +183,6 @@ async def test_log_lines_of_failed_commands_carry_their_context(
     assert context(world, alice, "unlink") in failed[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="views do not set bot.logs.log_context yet: only EncoreTree.interaction_check does",
-)
 async def test_log_lines_during_a_page_turn_carry_its_context(
     world: World, log_lines: list[str]
 ) -> None:
@@ -200,4 +196,4 @@ async def test_log_lines_during_a_page_turn_carry_its_context(
 
     retried = lines_with(log_lines, "/me/tracks answered 503")
     assert retried
-    assert all(f"member={alice.id}" in line for line in retried)
+    assert all(context(world, alice, "page turn") in line for line in retried)
