@@ -29,7 +29,7 @@ from bot.services.compat import (
     summaries,
 )
 from bot.services.items import DEFAULT_RANGE, ItemSummary
-from bot.services.scores import MAX_RANK, SCORE_SCALE, range_code, weight
+from bot.services.scores import MAX_RANK, SCORE_SCALE, counted_in, range_code, weight
 
 NEIGHBOURS = 10
 RECOMMEND_LIMIT = 10
@@ -81,15 +81,7 @@ async def similar_members(
     rows = await session.execute(
         select(TopItem.discord_user_id, TopItem.kind, common_points)
         .join(own, and_(own.c.kind == TopItem.kind, own.c.item_id == TopItem.item_id))
-        .join(
-            GuildScoreMember,
-            and_(
-                GuildScoreMember.guild_id == guild_id,
-                GuildScoreMember.kind == TopItem.kind,
-                GuildScoreMember.time_range == TopItem.time_range,
-                GuildScoreMember.discord_user_id == TopItem.discord_user_id,
-            ),
-        )
+        .join(GuildScoreMember, counted_in(guild_id))
         .where(
             TopItem.time_range == time_range,
             TopItem.rank <= MAX_RANK,

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Select,
     Table,
     and_,
@@ -67,6 +68,16 @@ IN_CHUNK = 500
 
 SCORES: Table = GuildItemScore.__table__  # type: ignore[assignment]
 COUNTED: Table = GuildScoreMember.__table__  # type: ignore[assignment]
+
+
+def counted_in(guild_id: int) -> ColumnElement[bool]:
+    """Join condition from `TopItem` to `GuildScoreMember`: the item's list counts in the guild."""
+    return and_(
+        GuildScoreMember.guild_id == guild_id,
+        GuildScoreMember.kind == TopItem.kind,
+        GuildScoreMember.time_range == TopItem.time_range,
+        GuildScoreMember.discord_user_id == TopItem.discord_user_id,
+    )
 
 
 def weight(rank: int) -> int:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import CatalogItem, GuildItemScore, GuildScoreMember, ItemKind, TopItem
 from bot.services.items import DEFAULT_RANGE, ItemSummary
 from bot.services.leaderboard import check_page, leaderboard
-from bot.services.scores import MAX_RANK, SCORE_SCALE, range_code
+from bot.services.scores import MAX_RANK, SCORE_SCALE, counted_in, range_code
 from bot.services.snapshots import summary_of
 
 AUTOCOMPLETE_LIMIT = 25
@@ -57,15 +57,7 @@ async def who_knows(
         return None
     rows = await session.execute(
         select(TopItem.discord_user_id, TopItem.rank)
-        .join(
-            GuildScoreMember,
-            and_(
-                GuildScoreMember.guild_id == guild_id,
-                GuildScoreMember.kind == TopItem.kind,
-                GuildScoreMember.time_range == TopItem.time_range,
-                GuildScoreMember.discord_user_id == TopItem.discord_user_id,
-            ),
-        )
+        .join(GuildScoreMember, counted_in(guild_id))
         .where(
             TopItem.kind == int(ItemKind.ARTIST),
             TopItem.time_range == code,
