@@ -25,6 +25,7 @@ SCOPES: tuple[str, ...] = (
     "playlist-read-private",
     "playlist-modify-private",
     "playlist-modify-public",
+    "user-read-playback-position",  # Spotify's description asks for it on GET /me/episodes
 )
 
 

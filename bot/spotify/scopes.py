@@ -25,7 +25,7 @@ ENDPOINT_SCOPES: Mapping[tuple[str, str], Needs] = {
     ("GET", "/me/tracks"): _one("user-library-read"),
     ("GET", "/me/albums"): _one("user-library-read"),
     ("GET", "/me/shows"): _one("user-library-read"),
-    ("GET", "/me/episodes"): _one("user-library-read"),
+    ("GET", "/me/episodes"): (*_one("user-library-read"), *_one("user-read-playback-position")),
     ("GET", "/me/audiobooks"): _one("user-library-read"),
     ("GET", "/me/following"): _one("user-follow-read"),
     ("GET", "/me/playlists"): _one("playlist-read-private"),

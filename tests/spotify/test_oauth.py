@@ -36,6 +36,7 @@ def test_scopes_are_the_ones_encore_needs() -> None:
         "playlist-read-private",
         "playlist-modify-private",
         "playlist-modify-public",
+        "user-read-playback-position",
     }
 
 
