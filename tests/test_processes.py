@@ -203,7 +203,6 @@ async def test_two_bot_processes_sync_each_member_once(
         per_user = Counter(r.user_id for r in spotify.requests if r.path.startswith("/v1/me/top/"))
     assert len(per_user) == members
     assert set(per_user.values()) == {6}, per_user
-    assert len(discord_standin.sessions) >= 2
     for process, output in zip(processes, outputs, strict=True):
         assert process.returncode == 0, output
         assert "sync pass: synced" in output, output
