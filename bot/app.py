@@ -52,7 +52,7 @@ class EncoreTree(app_commands.CommandTree["Encore"]):
             interaction.guild_id is not None
             and interaction.type is discord.InteractionType.application_command
         ):
-            await self.client.services.members.record(interaction.guild_id, [interaction.user.id])
+            self.client.services.members.note_seen(interaction.guild_id, interaction.user.id)
         return True
 
     async def on_error(

@@ -131,6 +131,8 @@ class Runtime:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if getattr(self, "services", None) is not None:
+            await self.services.members.drain()
         if self.web is not None:
             await self.web.close()
         if getattr(self, "http", None) is not None:

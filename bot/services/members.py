@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections import defaultdict
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
@@ -39,6 +42,11 @@ async def remove_member_data(
         )
 
 
+log = logging.getLogger(__name__)
+
+SEEN_LIMIT = 200_000
+
+
 def _insert_for(session: AsyncSession):  # type: ignore[no-untyped-def]
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
@@ -46,6 +54,39 @@ def _insert_for(session: AsyncSession):  # type: ignore[no-untyped-def]
 class MembershipService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._seen: set[tuple[int, int]] = set()
+        self._pending: defaultdict[int, set[int]] = defaultdict(set)
+        self._flusher: asyncio.Task[None] | None = None
+
+    def note_seen(self, guild_id: int, discord_user_id: int) -> None:
+        """Record a member who used the bot here, without making their command wait.
+
+        New (guild, member) pairs are written in batches by one background task, so a burst
+        of commands costs a few writes instead of one locked write before every answer.
+        """
+        key = (guild_id, discord_user_id)
+        if key in self._seen:
+            return
+        if len(self._seen) >= SEEN_LIMIT:
+            self._seen.clear()
+        self._seen.add(key)
+        self._pending[guild_id].add(discord_user_id)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        while self._pending:
+            guild_id, users = self._pending.popitem()
+            try:
+                await self.record(guild_id, sorted(users))
+            except Exception:
+                log.exception("recording %d members of guild %s failed", len(users), guild_id)
+                self._seen.difference_update((guild_id, user) for user in users)
+
+    async def drain(self) -> None:
+        """Finish writing members noted so far (at shutdown, and in tests)."""
+        if self._flusher is not None:
+            await self._flusher
 
     async def record(self, guild_id: int, discord_user_ids: list[int]) -> None:
         """Note that these members are in the guild (visible unless they said otherwise)."""

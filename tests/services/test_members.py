@@ -1,0 +1,26 @@
+"""Membership recording that never makes a command wait."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import GuildMember
+from bot.services.members import MembershipService
+
+
+async def test_noted_members_are_written_in_one_batch(
+    db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    members = MembershipService(db_sessions)
+    for user in range(1, 51):
+        members.note_seen(7, user)
+        members.note_seen(7, user)
+    members.note_seen(8, 1)
+    await members.drain()
+    async with db_sessions() as session:
+        rows = (
+            await session.execute(select(GuildMember.guild_id, GuildMember.discord_user_id))
+        ).all()
+    assert sorted(rows) == sorted([(7, u) for u in range(1, 51)] + [(8, 1)])
+    assert await members.is_visible(7, 3)
