@@ -1,7 +1,8 @@
 """Benchmark: resident memory of the bot with 10,000 linked members.
 
 Builds the data set first (in this process): 10,000 links holding encrypted sandbox tokens,
-every member's six top lists of 50 items stored as fresh snapshots, their guild memberships.
+every member's six top lists of 50 items stored as fresh snapshots, their guild memberships
+and the guild's scores (as a bot that has been running for a while has them).
 Starts the Discord stand-in (one guild with all 10,000 members) and the Spotify sandbox here,
 then runs the bot as its own process, `python -m bot`, pointed at them with the members intent
 on, so discord.py caches every member and this process's memory does not count.
@@ -46,7 +47,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.db.engine import create_engine
+from bot.db.engine import create_engine, make_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import (
     CatalogItem,
@@ -60,6 +61,7 @@ from bot.db.models import (
 from bot.db.vault import TokenVault
 from bot.sandbox.discord import DiscordStandIn, StandInInteraction, StandInUser
 from bot.sandbox.spotify import SpotifySandbox
+from bot.services.community import CommunityService
 from bot.spotify.oauth import SCOPES
 
 TARGET_MB = 150.0
@@ -67,6 +69,7 @@ FIRST_MEMBER_ID = 10**17
 LIST_LENGTH = 50
 COMMANDS = ("profile", "top artists", "top tracks", "saved tracks", "privacy")
 POLL = 0.05
+PROBE_EVERY = 5.0
 TRACE_FRAMES = 8
 TRACE_BOOTSTRAP = """
 import os, runpy, signal, sys, tracemalloc
@@ -241,6 +244,7 @@ async def build_database(
             ],
         )
         await insert_top_items(connection, top_item_rows(options, catalog))
+    await CommunityService(make_session_factory(engine)).rebuild_guild_scores(guild_id)
     await engine.dispose()
 
 
@@ -288,11 +292,43 @@ def start_bot(
     return subprocess.Popen(command, env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT)
 
 
-def memory_mb(pid: int) -> tuple[float, float]:
-    """Resident memory now and at its peak (VmRSS, VmHWM), in MB."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    found = {name: int(kb) for name, kb in re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.M)}
-    return found["VmRSS"] / 1024, found["VmHWM"] / 1024
+@dataclass(frozen=True)
+class Memory:
+    """From /proc/PID: resident memory now and at its peak, split into the heap (anonymous)
+    and mapped files (libraries), in MB; the process's threads and open database files."""
+
+    rss: float
+    peak: float
+    anon: float
+    file: float
+    threads: int
+    db_files: int
+
+    @classmethod
+    def of(cls, pid: int) -> Memory:
+        status = Path(f"/proc/{pid}/status").read_text()
+        found = dict(re.findall(r"^(\w+):\s+(\d+)", status, re.M))
+        db_files = sum(
+            1 for fd in Path(f"/proc/{pid}/fd").iterdir() if fd.readlink().suffix == ".db"
+        )
+        return cls(
+            rss=int(found["VmRSS"]) / 1024,
+            peak=int(found["VmHWM"]) / 1024,
+            anon=int(found["RssAnon"]) / 1024,
+            file=int(found["RssFile"]) / 1024,
+            threads=int(found["Threads"]),
+            db_files=db_files,
+        )
+
+    def line(self, label: str, note: str) -> str:
+        met = "met" if self.rss <= TARGET_MB else "MISSED"
+        peak = " (peak over)" if self.peak > TARGET_MB else ""
+        return (
+            f"{label:<19}RSS {self.rss:6.1f} MB  peak {self.peak:6.1f} MB  "
+            f"target <= {TARGET_MB:g} MB: {met}{peak}{note}\n"
+            f"{'':19}heap {self.anon:.1f} MB, mapped files {self.file:.1f} MB, "
+            f"{self.threads} threads, {self.db_files} database files open"
+        )
 
 
 async def wait_ready(process: subprocess.Popen[bytes], port: int) -> float:
@@ -311,16 +347,29 @@ async def wait_ready(process: subprocess.Popen[bytes], port: int) -> float:
             await asyncio.sleep(0.2)
 
 
-async def settled_memory(pid: int, seconds: float = 20) -> tuple[float, float]:
-    """RSS once it stopped moving by more than 1 MB for two seconds (or after `seconds`)."""
+async def wait_answering(standin: DiscordStandIn, guild_id: int, user: StandInUser) -> float:
+    """Seconds until a /profile is answered: the bot may be busy with startup work (or fail
+    commands meanwhile) after /healthz is fine. One probe every few seconds."""
+    started = time.monotonic()
+    probes: list[StandInInteraction] = []
+    while True:
+        probes.append(await standin.invoke("profile", user=user, guild_id=guild_id))
+        for _ in range(int(PROBE_EVERY / POLL)):
+            if any(answered(probe) for probe in probes):
+                return time.monotonic() - started
+            await asyncio.sleep(POLL)
+
+
+async def settled_memory(pid: int, seconds: float = 20) -> Memory:
+    """Memory once RSS stopped moving by more than 1 MB for two seconds (or after `seconds`)."""
     samples: list[float] = []
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        samples.append(memory_mb(pid)[0])
+        samples.append(Memory.of(pid).rss)
         if len(samples) >= 5 and max(samples[-5:]) - min(samples[-5:]) <= 1.0:
             break
         await asyncio.sleep(0.5)
-    return memory_mb(pid)
+    return Memory.of(pid)
 
 
 def stop_bot(process: subprocess.Popen[bytes]) -> None:
@@ -414,11 +463,6 @@ def print_trace(
 # --- run ----------------------------------------------------------------------------------
 
 
-def verdict(rss: float, peak: float) -> str:
-    met = "met" if rss <= TARGET_MB else "MISSED"
-    return f"target <= {TARGET_MB:g} MB: {met}" + (" (peak over)" if peak > TARGET_MB else "")
-
-
 async def run(options: Options, data_dir: Path) -> None:
     key = Fernet.generate_key().decode()
     url = f"sqlite+aiosqlite:///{data_dir / 'encore.db'}"
@@ -437,15 +481,17 @@ async def run(options: Options, data_dir: Path) -> None:
         try:
             async with asyncio.timeout(300):
                 ready_after = await wait_ready(process, port)
-            startup_rss, startup_peak = await settled_memory(process.pid)
+            async with asyncio.timeout(900):
+                answering_after = await wait_answering(standin, guild.id, users[0])
+            startup = await settled_memory(process.pid)
             startup_trace = await trace_snapshot(process, trace_file) if trace_file else None
             started = time.monotonic()
             answered_count = await burst(standin, guild.id, users, options)
             burst_seconds = time.monotonic() - started
-            burst_rss, burst_peak = memory_mb(process.pid)
+            after_burst = Memory.of(process.pid)
             burst_trace = await trace_snapshot(process, trace_file) if trace_file else None
             await asyncio.sleep(options.linger)
-            idle_rss, idle_peak = memory_mb(process.pid)
+            idle = Memory.of(process.pid)
             linger_trace = (
                 await trace_snapshot(process, trace_file) if trace_file and options.linger else None
             )
@@ -457,21 +503,15 @@ async def run(options: Options, data_dir: Path) -> None:
     rows = options.members * 6 * LIST_LENGTH
     print(f"members            {options.members} linked and in the guild (members intent on)")
     print(f"top items          {rows:,} rows in fresh snapshots")
-    print(f"ready after        {ready_after:.1f} s")
+    print(
+        f"ready after        {ready_after:.1f} s (/healthz), first command answered after "
+        f"{answering_after:.1f} s more"
+    )
     note = "  (under tracemalloc: not comparable)" if options.trace else ""
-    print(
-        f"after startup      RSS {startup_rss:6.1f} MB  peak {startup_peak:6.1f} MB  "
-        f"{verdict(startup_rss, startup_peak)}{note}"
-    )
-    print(
-        f"after burst        RSS {burst_rss:6.1f} MB  peak {burst_peak:6.1f} MB  "
-        f"{verdict(burst_rss, burst_peak)}{note}"
-    )
+    print(startup.line("after startup", note))
+    print(after_burst.line("after burst", note))
     if options.linger:
-        print(
-            f"{options.linger:4g} s later        RSS {idle_rss:6.1f} MB  peak {idle_peak:6.1f} MB  "
-            f"{verdict(idle_rss, idle_peak)}{note}"
-        )
+        print(idle.line(f"{options.linger:g} s later", note))
     print(
         f"burst              {answered_count} of {options.commands} commands answered in "
         f"{burst_seconds:.1f} s, {options.wave} at a time ({', '.join(COMMANDS)})"
