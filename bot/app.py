@@ -140,10 +140,11 @@ class Encore(commands.AutoShardedBot):
         self.metrics.command_finished(interaction, Outcome.OK)
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
-        """With the members intent, everyone in the member cache counts as seen here."""
+        """With the members intent, linked members in the member cache count as seen here
+        (recorded in the background, so a big guild does not hold up the gateway)."""
         if self.intents.members:
             members = [m.id for m in guild.members if not m.bot]
-            await self.services.members.record(guild.id, members)
+            self.runtime.spawn(self.services.members.record_linked(guild.id, members))
 
     async def on_member_join(self, member: discord.Member) -> None:
         if not member.bot:

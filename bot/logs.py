@@ -42,10 +42,18 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class ScrubbingFormatter(logging.Formatter):
+    """Scrubs the whole formatted record, tracebacks included (an exception's text may quote
+    a URL with its query string)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
+
+
 def setup_logging(level: str) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s%(ctx)s")
+        ScrubbingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s%(ctx)s")
     )
     handler.addFilter(ContextFilter())
     root = logging.getLogger()

@@ -52,7 +52,7 @@ class Runtime:
         self.metrics = metrics
         self.web: WebServer | None = None
         self._sync_task: asyncio.Task[None] | None = None
-        self._follow_ups: set[asyncio.Task[None]] = set()
+        self._follow_ups: set[asyncio.Future[object]] = set()
 
     async def start(self) -> None:
         """Open the session and the database (migrated to head) and build the services."""
@@ -82,7 +82,8 @@ class Runtime:
     def start_sync(self) -> None:
         self._sync_task = asyncio.create_task(self.services.sync.run_forever())
 
-    def _spawn(self, work: Awaitable[None]) -> None:
+    def spawn(self, work: Awaitable[object]) -> None:
+        """Run `work` in the background; it is cancelled at shutdown."""
         task = asyncio.ensure_future(work)
         self._follow_ups.add(task)
         task.add_done_callback(self._follow_ups.discard)
@@ -93,7 +94,7 @@ class Runtime:
         if pending.guild_id is not None:
             await self.services.members.record(pending.guild_id, [pending.discord_user_id])
         await self._edit_link_reply(pending, linked_message(result, LOADING_NOTE))
-        self._spawn(self._first_sync(result))
+        self.spawn(self._first_sync(result))
 
     async def _first_sync(self, result: LinkResult) -> None:
         try:

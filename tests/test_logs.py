@@ -33,3 +33,17 @@ def test_filter_adds_context_and_scrubs() -> None:
         log_context.reset(token)
     assert record.getMessage() == "got code=[redacted]"
     assert record.ctx == " [guild=1]"  # type: ignore[attr-defined]
+
+
+def test_tracebacks_are_scrubbed_too() -> None:
+    from bot.logs import ScrubbingFormatter
+
+    try:
+        raise ValueError("GET /callback?code=AQsecret&state=xyz failed")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", None, sys.exc_info())
+    text = ScrubbingFormatter("%(message)s").format(record)
+    assert "Traceback" in text
+    assert "AQsecret" not in text and "xyz" not in text

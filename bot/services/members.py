@@ -45,6 +45,7 @@ async def remove_member_data(
 log = logging.getLogger(__name__)
 
 SEEN_LIMIT = 200_000
+RECORD_CHUNK = 500
 
 
 def _insert_for(session: AsyncSession):  # type: ignore[no-untyped-def]
@@ -82,6 +83,37 @@ class MembershipService:
             except Exception:
                 log.exception("recording %d members of guild %s failed", len(users), guild_id)
                 self._seen.difference_update((guild_id, user) for user in users)
+
+    async def record_linked(self, guild_id: int, discord_user_ids: list[int]) -> int:
+        """Record the linked ones among a guild's cached members who are not recorded yet.
+
+        Only linked members count anywhere, and a member who links later is recorded then,
+        so a guild of thousands costs one lookup per chunk instead of thousands of writes.
+        """
+        added = 0
+        for start in range(0, len(discord_user_ids), RECORD_CHUNK):
+            chunk = discord_user_ids[start : start + RECORD_CHUNK]
+            async with self._sessions() as session:
+                linked = set(
+                    await session.scalars(
+                        select(SpotifyLink.discord_user_id).where(
+                            SpotifyLink.discord_user_id.in_(chunk)
+                        )
+                    )
+                )
+                known = set(
+                    await session.scalars(
+                        select(GuildMember.discord_user_id).where(
+                            GuildMember.guild_id == guild_id,
+                            GuildMember.discord_user_id.in_(linked),
+                        )
+                    )
+                )
+            new = sorted(linked - known)
+            if new:
+                await self.record(guild_id, new)
+                added += len(new)
+        return added
 
     async def drain(self) -> None:
         """Finish writing members noted so far (at shutdown, and in tests)."""

@@ -56,7 +56,7 @@ async def upsert_catalog(
             "image_url": item.image_url,
             "updated_at": now,
         }
-        for (kind, spotify_id), item in unique.items()
+        for (kind, spotify_id), item in sorted(unique.items())
     ]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     base = insert(CatalogItem).values(rows)

@@ -24,3 +24,34 @@ async def test_noted_members_are_written_in_one_batch(
         ).all()
     assert sorted(rows) == sorted([(7, u) for u in range(1, 51)] + [(8, 1)])
     assert await members.is_visible(7, 3)
+
+
+async def test_only_linked_unrecorded_members_are_recorded_from_a_guild_cache(
+    db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.db.models import SpotifyLink
+
+    now = datetime.now(UTC)
+    async with db_sessions() as session:
+        for user in (2, 4):
+            session.add(
+                SpotifyLink(
+                    discord_user_id=user,
+                    spotify_account_id=f"acct{user}",
+                    spotify_user_id=f"user{user}",
+                    access_token_enc=b"x",
+                    refresh_token_enc=b"y",
+                    access_expires_at=now,
+                    authorized_at=now,
+                    linked_at=now,
+                )
+            )
+        await session.commit()
+    members = MembershipService(db_sessions)
+    assert await members.record_linked(9, list(range(1, 1200))) == 2
+    assert await members.record_linked(9, list(range(1, 1200))) == 0
+    async with db_sessions() as session:
+        rows = (await session.execute(select(GuildMember.discord_user_id))).scalars().all()
+    assert sorted(rows) == [2, 4]
