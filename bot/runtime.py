@@ -38,6 +38,7 @@ from bot.web.server import WebServer, build_app
 
 log = logging.getLogger(__name__)
 
+SYNC_STOP_GRACE = 10.0
 ExtraHealth = Callable[[], Mapping[str, Any]]
 
 
@@ -128,6 +129,9 @@ class Runtime:
         return {"db_ok": db_ok, **extra()}
 
     async def close(self) -> None:
+        if self._sync_task is not None:
+            self.services.sync.stop()
+            await asyncio.wait({self._sync_task}, timeout=SYNC_STOP_GRACE)
         tasks = [t for t in (self._sync_task, *self._follow_ups) if t is not None]
         for task in tasks:
             task.cancel()

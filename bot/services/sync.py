@@ -172,6 +172,7 @@ class SyncService:
         self._interval = interval
         self._budget = RequestBudget(budget, window)
         self._clock = clock
+        self._stopping = asyncio.Event()
         self._concurrency = concurrency
         self._lease = lease
         self._failures: dict[int, int] = {}
@@ -179,13 +180,13 @@ class SyncService:
         self._writing = asyncio.Lock()
 
     async def run_forever(self) -> None:
-        """Sync due members pass after pass until cancelled.
+        """Sync due members pass after pass until stopped or cancelled.
 
         Between passes it sleeps until the next member is due, at most a minute. Cancelling
         stops it at once; a member cut off mid-sync keeps its old lists and is due again when
         its lease ends.
         """
-        while True:
+        while not self._stopping.is_set():
             try:
                 outcomes = await self.run_once()
                 if outcomes:
@@ -194,7 +195,13 @@ class SyncService:
             except Exception:
                 log.exception("sync pass failed")
                 delay = IDLE_POLL_SECONDS
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+
+    def stop(self) -> None:
+        """Ask `run_forever` to return after the pass under way (a gentler end than cancel,
+        which can cut a database call short)."""
+        self._stopping.set()
 
     async def run_once(self, max_members: int | None = None) -> Counter[SyncOutcome]:
         """Sync members until none is due (or `max_members` were claimed); counts the outcomes."""
