@@ -120,3 +120,66 @@ async def test_offline_mode_prints_the_sql_without_connecting(tmp_path: Path) ->
 
     assert "CREATE TABLE spotify_links" in config.output_buffer.getvalue()
     assert not (tmp_path / "never.db").exists()
+
+
+def test_head_read_from_the_scripts_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from bot.db.migrate import alembic_config, head_revisions
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert head_revisions() == frozenset(script.get_heads())
+
+
+def test_head_revisions_follow_merges_and_annotations(tmp_path: Path) -> None:
+    from bot.db.migrate import head_revisions
+
+    scripts = {
+        "a.py": 'revision = "a"\ndown_revision = None\n',
+        "b.py": 'revision: str = "b"\ndown_revision: str | None = "a"\n',
+        "c.py": 'revision = "c"\ndown_revision = "a"\n',
+        "d.py": 'revision = "d"\ndown_revision = ("b", "c")\n',
+        "e.py": 'revision = "e"\ndown_revision = "a"\nbranch_labels = None\n',
+        "notes.txt": 'revision = "x"\n',
+    }
+    for name, body in scripts.items():
+        (tmp_path / name).write_text(body)
+    assert head_revisions(tmp_path) == {"d", "e"}
+
+
+async def test_a_database_behind_head_is_upgraded(each_db_url: str) -> None:
+    from bot.db.migrate import database_revisions, head_revisions, is_at_head
+
+    assert await database_revisions(each_db_url) == frozenset()
+    assert await upgrade_to_head(each_db_url) is True
+    assert await database_revisions(each_db_url) == head_revisions()
+    await downgrade_to(each_db_url, "0001")
+    assert not await is_at_head(each_db_url)
+    assert await upgrade_to_head(each_db_url) is True
+    assert await is_at_head(each_db_url)
+    assert await upgrade_to_head(each_db_url) is False
+
+
+UPGRADE_IN_A_FRESH_PROCESS = """
+import asyncio, sys
+from bot.db.migrate import upgrade_to_head
+applied = asyncio.run(upgrade_to_head(sys.argv[1]))
+print(applied, "alembic" in sys.modules)
+"""
+
+
+async def upgrade_in_a_fresh_process(url: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-c", UPGRADE_IN_A_FRESH_PROCESS, url),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    output, errors = await process.communicate()
+    assert process.returncode == 0, errors.decode()
+    return output.decode().strip()
+
+
+async def test_alembic_is_imported_only_when_there_is_something_to_apply(db_url: str) -> None:
+    assert await upgrade_in_a_fresh_process(db_url) == "True True"
+    assert await has_tables(db_url)
+    assert await upgrade_in_a_fresh_process(db_url) == "False False"
