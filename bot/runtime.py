@@ -53,6 +53,7 @@ class Runtime:
         self.metrics = metrics
         self.web: WebServer | None = None
         self._sync_task: asyncio.Task[None] | None = None
+        self._linked_task: asyncio.Task[None] | None = None
         self._follow_ups: set[asyncio.Future[object]] = set()
 
     async def start(self) -> None:
@@ -67,6 +68,9 @@ class Runtime:
         self.services.spotify.on_response = self.metrics.spotify_response
         self.services.spotify.on_cooldown = self.metrics.spotify_cooldown
         self._editor = InteractionEditor(self.http)
+        linked = self.services.accounts.linked
+        await linked.load()
+        self._linked_task = asyncio.create_task(linked.keep_current())
 
     async def start_web(self, extra_health: ExtraHealth) -> None:
         app = build_app(
@@ -132,7 +136,12 @@ class Runtime:
         if self._sync_task is not None:
             self.services.sync.stop()
             await asyncio.wait({self._sync_task}, timeout=SYNC_STOP_GRACE)
-        tasks = [t for t in (self._sync_task, *self._follow_ups) if t is not None]
+        if self._linked_task is not None:
+            self.services.accounts.linked.stop()
+            await asyncio.wait({self._linked_task}, timeout=SYNC_STOP_GRACE)
+        tasks = [
+            t for t in (self._sync_task, self._linked_task, *self._follow_ups) if t is not None
+        ]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

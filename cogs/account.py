@@ -8,7 +8,7 @@ from discord.ext import commands
 
 from bot.app import Encore
 from bot.ui.account import link_prompt, link_view, privacy_text, profile_embed
-from bot.ui.replies import send_private
+from bot.ui.replies import defer, send_private
 
 
 class Account(commands.Cog):
@@ -53,8 +53,11 @@ class Account(commands.Cog):
             await services.members.require_shown(
                 interaction.guild_id, target.id, target.display_name
             )
+        else:
+            await services.accounts.ensure_linked(target.id)
+        await defer(interaction, private=True)
         account = await services.accounts.require(target.id)
-        await interaction.response.send_message(embed=profile_embed(account), ephemeral=True)
+        await interaction.followup.send(embed=profile_embed(account), ephemeral=True)
 
     @app_commands.command(
         name="privacy", description="See or change whether you appear in this server's rankings"

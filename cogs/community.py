@@ -166,7 +166,7 @@ class Community(commands.Cog):
         services = self.bot.services
         if member.id == interaction.user.id:
             raise InvalidInput("Pick another member: you match yourself 100%.")
-        await services.accounts.require(interaction.user.id)
+        await services.accounts.ensure_linked(interaction.user.id)
         await services.members.require_shown(interaction.guild.id, member.id, member.display_name)
         await defer(interaction, private=False)
         for user_id in (interaction.user.id, member.id):
@@ -192,7 +192,7 @@ class Community(commands.Cog):
         services = self.bot.services
         target = member or interaction.user
         if target.id == interaction.user.id:
-            await services.accounts.require(target.id)
+            await services.accounts.ensure_linked(target.id)
         else:
             await services.members.require_shown(
                 interaction.guild.id, target.id, target.display_name
@@ -225,7 +225,7 @@ class Community(commands.Cog):
     ) -> None:
         assert interaction.guild is not None
         services = self.bot.services
-        await services.accounts.require(interaction.user.id)
+        await services.accounts.ensure_linked(interaction.user.id)
         await defer(interaction, private=True)
         created = await services.server_playlist.create(
             interaction.guild.id, interaction.guild.name, interaction.user.id, time_range

@@ -44,7 +44,7 @@ class Library(commands.Cog):
         """The member whose data to show, checked before deferring so refusals stay private."""
         services = self.bot.services
         if member is None or member.id == interaction.user.id:
-            await services.accounts.require(interaction.user.id)
+            await services.accounts.ensure_linked(interaction.user.id)
             return interaction.user.id
         await services.members.require_shown(interaction.guild_id, member.id, member.display_name)
         return member.id
@@ -159,7 +159,7 @@ class Library(commands.Cog):
         add: bool,
     ) -> None:
         services = self.bot.services
-        await services.accounts.require(interaction.user.id)
+        await services.accounts.ensure_linked(interaction.user.id)
         if not item.strip():
             await send_private(interaction, "Give a Spotify link, URI, ID or a search.")
             return
@@ -181,7 +181,7 @@ class Library(commands.Cog):
         if len(current.strip()) < 2:
             return []
         try:
-            await self.bot.services.accounts.require(interaction.user.id)
+            await self.bot.services.accounts.ensure_linked(interaction.user.id)
             found = await asyncio.wait_for(
                 self.bot.services.library.search(interaction.user.id, current, kinds),
                 AUTOCOMPLETE_DEADLINE,

@@ -12,6 +12,8 @@ from bot.db.engine import session_scope
 from bot.db.models import LinkStatus, SpotifyLink
 from bot.db.vault import TokenVault
 from bot.services.errors import LinkBroken, NotLinked
+from bot.services.link_status import mark_link
+from bot.services.linked_members import LinkedMembers
 from bot.services.members import remove_member_data
 from bot.services.tokens import MemberTokens
 from bot.spotify.client import SpotifyClient, SpotifyUserApi
@@ -40,6 +42,10 @@ class LinkedAccount:
     status: LinkStatus
 
     @property
+    def usable(self) -> bool:
+        return self.status == LinkStatus.ACTIVE
+
+    @property
     def renew_by(self) -> datetime:
         """Spotify refresh tokens die six months after the member authorised."""
         return add_months(self.authorized_at, REFRESH_TOKEN_MONTHS)
@@ -65,32 +71,50 @@ class AccountService:
         vault: TokenVault,
         oauth: SpotifyOAuth,
         spotify: SpotifyClient,
+        linked: LinkedMembers | None = None,
     ) -> None:
         self._sessions = sessions
         self._vault = vault
         self._oauth = oauth
         self._spotify = spotify
+        self.linked = linked or LinkedMembers(sessions)
 
     async def find(self, discord_user_id: int) -> LinkedAccount | None:
         async with self._sessions() as session:
             link = await session.get(SpotifyLink, discord_user_id)
-            return None if link is None else _account(link)
+            account = None if link is None else _account(link)
+        self.linked.mark(discord_user_id, account is not None and account.usable)
+        return account
 
     async def require(self, discord_user_id: int) -> LinkedAccount:
         """The member's working link, or NotLinked / LinkBroken saying what to do."""
         account = await self.find(discord_user_id)
         if account is None:
             raise NotLinked()
-        if account.status != LinkStatus.ACTIVE:
+        if not account.usable:
             raise LinkBroken(account.status)
         return account
 
+    async def ensure_linked(self, discord_user_id: int) -> None:
+        """As `require`, without a database round trip for a member known to be linked:
+        what a command checks before its first answer to Discord (see LinkedMembers)."""
+        if discord_user_id not in self.linked:
+            await self.require(discord_user_id)
+
+    async def mark(self, discord_user_id: int, status: LinkStatus) -> None:
+        """Mark an active link unusable (revoked, broken, not allow-listed)."""
+        self.linked.mark(discord_user_id, False)
+        await mark_link(self._sessions, discord_user_id, status)
+
     def api(self, discord_user_id: int, *, interactive: bool = True) -> SpotifyUserApi:
-        tokens = MemberTokens(discord_user_id, self._sessions, self._vault, self._oauth)
+        tokens = MemberTokens(
+            discord_user_id, self._sessions, self._vault, self._oauth, mark=self.mark
+        )
         return self._spotify.user(tokens, interactive=interactive)
 
     async def unlink(self, discord_user_id: int) -> bool:
         """Forget the member entirely; True when there was anything to forget."""
+        self.linked.mark(discord_user_id, False)
         async with session_scope(self._sessions) as session:
             had_link = await session.get(SpotifyLink, discord_user_id) is not None
             await remove_member_data(session, discord_user_id)

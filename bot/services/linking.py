@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.engine import session_scope
 from bot.db.models import LinkStatus, OAuthState, SpotifyLink
 from bot.db.vault import TokenUndecryptable, TokenVault
+from bot.services.linked_members import LinkedMembers
 from bot.services.members import remove_member_data
 from bot.services.scores import sync_members
 from bot.services.tokens import StaticTokens
@@ -98,8 +99,10 @@ class LinkingService:
         *,
         start_url: str,
         clock: Callable[[], datetime] = utcnow,
+        linked: LinkedMembers | None = None,
     ) -> None:
         self._start_url = start_url
+        self._linked = linked or LinkedMembers(sessions)
         self._sessions = sessions
         self._vault = vault
         self._oauth = oauth
@@ -222,6 +225,7 @@ class LinkingService:
                 )
             )
             if other is not None:
+                self._linked.mark(other, False)
                 await remove_member_data(session, other)
             link = await session.get(SpotifyLink, discord_user_id)
             same_account = link is not None and link.spotify_account_id == account_id
@@ -243,4 +247,5 @@ class LinkingService:
             link.status = LinkStatus.ACTIVE
             link.sync_due_at = now
             await sync_members(session, [discord_user_id])
+        self._linked.mark(discord_user_id, True)
         return other

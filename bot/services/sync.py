@@ -41,7 +41,6 @@ from bot.services.accounts import AccountService
 from bot.services.budget import DEFAULT_WINDOW_SECONDS, RequestBudget
 from bot.services.errors import LinkBroken, NotLinked
 from bot.services.items import RANGE_CODES, ItemSummary
-from bot.services.link_status import mark_link
 from bot.services.snapshots import replace_snapshot
 from bot.services.top import fetch_top
 from bot.spotify.client import SpotifyClient
@@ -289,7 +288,7 @@ class SyncService:
             return SyncOutcome.STOPPED
         except NotAllowListed:
             self._failures.pop(user_id, None)
-            await mark_link(self._sessions, user_id, LinkStatus.NOT_ALLOWED)
+            await self._accounts.mark(user_id, LinkStatus.NOT_ALLOWED)
             return SyncOutcome.STOPPED
         except (RateLimited, QuotaExceeded) as exc:
             wait = timedelta(seconds=max(exc.retry_after or 0.0, MIN_IDLE_SECONDS))

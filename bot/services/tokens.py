@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,7 +12,6 @@ from bot.db.engine import session_scope
 from bot.db.models import LinkStatus, SpotifyLink
 from bot.db.vault import TokenUndecryptable, TokenVault
 from bot.services.errors import LinkBroken, NotLinked
-from bot.services.link_status import mark_link
 from bot.spotify.errors import InvalidGrant
 from bot.spotify.oauth import SpotifyOAuth, TokenSet
 
@@ -47,8 +46,11 @@ class MemberTokens:
         sessions: async_sessionmaker[AsyncSession],
         vault: TokenVault,
         oauth: SpotifyOAuth,
+        *,
+        mark: Callable[[int, LinkStatus], Awaitable[None]],
     ) -> None:
         self.key: Hashable = discord_user_id
+        self._mark_link = mark
         self.scopes: frozenset[str] | None = None
         self._user_id = discord_user_id
         self._sessions = sessions
@@ -65,7 +67,7 @@ class MemberTokens:
         return link
 
     async def _mark(self, status: LinkStatus) -> None:
-        await mark_link(self._sessions, self._user_id, status)
+        await self._mark_link(self._user_id, status)
 
     def _decrypt(self, blob: bytes) -> str:
         return self._vault.decrypt(blob)
