@@ -1,19 +1,20 @@
-"""Benchmark: how fast the real bot sends its first callback when many commands come at once.
+"""Benchmark: how fast the bot sends its first callback when many commands come at once.
 
-Runs Encore as the end-to-end tests do (in this process, against the Discord stand-in, the
-Spotify sandbox and a fresh SQLite file, or --database). N members are linked cheaply (link
-rows holding encrypted sandbox tokens) and their top artists are fetched once, so the stored
-snapshots are fresh. After a short sequential warm-up, I interactions are dispatched at once,
-alternating /profile and /top artists, each from a different member (wrapping when I > N).
+Builds N linked members with fresh snapshots (as `bench/memory.py` does, in a SQLite file or
+--database), starts the Discord stand-in and the Spotify sandbox in this process and runs the
+bot as its own process, `python -m bot run`, pointed at them: the stand-ins' work does not
+count against the bot's CPU, as Discord's does not in production. After a short sequential
+warm-up, I interactions are dispatched at once, alternating /profile and /top artists, each
+from a different member (wrapping when I > N).
 
 Measured per interaction, from the stand-in dispatching INTERACTION_CREATE to the bot's first
 callback reaching it (what Discord's 3 s deadline is about), against the target p99 <= 100 ms;
 and, for information, until the bot's last request for the answer. The stand-in's deadline is
 lifted so late callbacks are timed too; how many were past 3 s is printed.
 
-The stand-ins share the bot's event loop, so their work counts against the bot. The "floor"
-line puts the same burst through a bare discord.py client whose command only defers: what
-this harness, discord.py and aiohttp cost before the bot does anything of its own.
+The "floor" line puts the same burst through a bare discord.py client in its own process
+(same event loop as the bot) whose one command only defers: what this harness, discord.py
+and aiohttp cost before the bot does anything of its own.
 
     .venv/bin/python bench/interactions.py
     .venv/bin/python bench/interactions.py --members 1000 --interactions 400 --rounds 3
@@ -24,30 +25,35 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import os
 import statistics
+import sys
 import tempfile
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import discord
 from cryptography.fernet import Fernet
 from discord import app_commands
-from sqlalchemy import insert
+from harness import (
+    answered,
+    bot_environment,
+    build_database,
+    cpu_seconds,
+    free_port,
+    log_tail,
+    member_ids,
+    start_bot,
+    start_process,
+    stop_process,
+    wait_ready,
+)
 
-from bot.app import Encore
-from bot.config import Settings, load_settings
-from bot.db.engine import create_engine, make_session_factory, session_scope
-from bot.db.migrate import upgrade_to_head
-from bot.db.models import ItemKind, LinkStatus, SpotifyLink
 from bot.db.vault import TokenVault
+from bot.runner import run_event_loop
 from bot.sandbox.discord import DiscordStandIn, StandInInteraction, StandInUser
-from bot.sandbox.discord_client import running_client
 from bot.sandbox.spotify import SpotifySandbox
-from bot.spotify.oauth import SCOPES
 
 TARGET_P99_MS = 100.0
 COMMANDS = ("profile", "top artists")
@@ -56,7 +62,20 @@ POLL = 0.02
 DISCORD_DEADLINE_MS = 3000.0
 UNBOUNDED_DEADLINE = 600.0
 """The stand-in's callback deadline during a burst, so that late callbacks are timed too."""
-FIRST_MEMBER_ID = 10**17
+FLOOR_CLIENT = "--floor-client"
+"""Argument that makes this script the floor's bare client (run as a child process)."""
+
+
+@dataclass
+class Timings:
+    """Milliseconds per interaction of every burst: to the first callback, to the answer's
+    last request; and the CPU time the bot's process used during the bursts, per interaction
+    (less sensitive than wall time to whatever else runs on the machine)."""
+
+    first: list[float] = field(default_factory=list)
+    cold_first: list[float] = field(default_factory=list)
+    complete: list[float] = field(default_factory=list)
+    cpu_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -75,68 +94,6 @@ def parse_args() -> Options:
     parser.add_argument("--database", help="an empty database's URL (default: a SQLite file)")
     args = parser.parse_args()
     return Options(args.members, args.interactions, args.rounds, args.database)
-
-
-def settings_for(
-    data_dir: Path, sandbox: SpotifySandbox, key: str, database: str | None
-) -> Settings:
-    return load_settings(
-        _env_file=None,
-        DISCORD_TOKEN="standin-token",
-        SPOTIFY_CLIENT_ID="sandbox-client",
-        SPOTIFY_CLIENT_SECRET="sandbox-secret",
-        SPOTIFY_API_URL=sandbox.api_url,
-        SPOTIFY_ACCOUNTS_URL=sandbox.accounts_url,
-        DATA_DIR=data_dir,
-        DATABASE_URL=database or f"sqlite+aiosqlite:///{data_dir / 'encore.db'}",
-        TOKEN_ENCRYPTION_KEY=key,
-        WEB_HOST="127.0.0.1",
-        WEB_PORT=0,
-        LOG_LEVEL="WARNING",
-    )
-
-
-async def link_members(
-    settings: Settings, sandbox: SpotifySandbox, vault: TokenVault, count: int
-) -> list[int]:
-    """Link rows as a finished /link leaves them, written in one insert."""
-    await upgrade_to_head(settings.DATABASE_URL)
-    engine = create_engine(settings.DATABASE_URL)
-    now = datetime.now(UTC)
-    rows: list[dict[str, Any]] = []
-    for number, user in enumerate(sandbox.add_users(count)):
-        tokens = sandbox.issue_tokens(user.id)
-        rows.append(
-            {
-                "discord_user_id": FIRST_MEMBER_ID + number,
-                "spotify_account_id": user.account_id,
-                "spotify_user_id": user.id,
-                "display_name": user.display_name,
-                "access_token_enc": vault.encrypt(tokens["access_token"]),
-                "refresh_token_enc": vault.encrypt(tokens["refresh_token"]),
-                "access_expires_at": now + timedelta(seconds=tokens["expires_in"]),
-                "scopes": " ".join(SCOPES),
-                "authorized_at": now,
-                "linked_at": now,
-                "status": LinkStatus.ACTIVE,
-                "synced_at": now,
-                "sync_due_at": now + timedelta(days=1),
-            }
-        )
-    async with session_scope(make_session_factory(engine)) as session:
-        await session.execute(insert(SpotifyLink), rows)
-    await engine.dispose()
-    return [int(row["discord_user_id"]) for row in rows]
-
-
-async def take_snapshots(bot: Encore, member_ids: list[int]) -> None:
-    """Each member's top artists, fetched from the sandbox once and stored.
-
-    One at a time: concurrent snapshot upserts can deadlock on PostgreSQL (the catalog rows
-    are locked in each list's own order).
-    """
-    for member_id in member_ids:
-        await bot.services.top.refresh(member_id, ItemKind.ARTIST, "medium_term", interactive=False)
 
 
 async def fire(
@@ -164,26 +121,36 @@ async def bursts(
     users: list[StandInUser],
     commands: tuple[str, ...],
     options: Options,
-) -> tuple[list[float], list[float]]:
-    """A sequential warm-up, then `options.rounds` bursts; timings of every burst."""
+    pid: int,
+) -> Timings:
+    """A warm-up, then `options.rounds` bursts; timings of every burst.
+
+    The warm-up is a few commands one at a time, then one burst that is not timed: a bot that
+    has been running holds enough keep-alive connections to Discord for a burst, a fresh one
+    opens them during its first (the untimed burst's figures are printed for information).
+    """
     for n in range(WARM_UP):
-        await settle(standin, await fire(standin, guild_id, users, commands, 1, n), patience=10)
-    first: list[float] = []
-    complete: list[float] = []
+        await settle(standin, await fire(standin, guild_id, users, commands, 1, n), patience=30)
+    await asyncio.sleep(1)
+    cold = await settle(
+        standin,
+        await fire(standin, guild_id, users, commands, options.interactions, WARM_UP),
+        patience=300,
+    )
+    timings = Timings(cold_first=cold[0])
+    cpu = 0.0
     for round_number in range(options.rounds):
+        await asyncio.sleep(1)
+        before = cpu_seconds(pid)
         interactions = await fire(
             standin, guild_id, users, commands, options.interactions, round_number
         )
-        round_first, round_complete = await settle(standin, interactions, patience=300)
-        first += round_first
-        complete += round_complete
-    return first, complete
-
-
-def answered(interaction: StandInInteraction) -> bool:
-    return interaction.response is not None and any(
-        not message.loading and not message.deleted for message in interaction.messages
-    )
+        first, complete = await settle(standin, interactions, patience=300)
+        cpu += cpu_seconds(pid) - before
+        timings.first += first
+        timings.complete += complete
+    timings.cpu_ms = cpu * 1000 / (options.interactions * options.rounds)
+    return timings
 
 
 async def settle(
@@ -192,7 +159,7 @@ async def settle(
     """Milliseconds to the first callback and to the bot's last request for the answer.
 
     Polls rather than waiting on each interaction: hundreds of waiters woken at every change
-    of the stand-in would cost the shared event loop more than the bot's own work.
+    of the stand-in would cost this process more than the bookkeeping is worth.
     """
     for _ in range(int(patience / POLL)):
         if all(answered(i) for i in interactions):
@@ -221,6 +188,37 @@ def percentiles(values: list[float]) -> str:
     )
 
 
+# --- Encore -------------------------------------------------------------------------------
+
+
+async def run_encore(options: Options, data_dir: Path) -> Timings:
+    key = Fernet.generate_key().decode()
+    url = options.database or f"sqlite+aiosqlite:///{data_dir / 'encore.db'}"
+    port = free_port()
+    async with SpotifySandbox(users=0) as sandbox, DiscordStandIn() as standin:
+        members = member_ids(options.members)
+        users = [standin.add_user(member, f"member{n}") for n, member in enumerate(members)]
+        guild = standin.add_guild(name="Bench", members=users)
+        started = time.monotonic()
+        await build_database(url, members, sandbox, TokenVault([key]), guild.id)
+        print(f"data set           built in {time.monotonic() - started:.1f} s")
+        env = bot_environment(data_dir, url, key, port, standin, sandbox)
+        process = start_bot(env, data_dir)
+        try:
+            async with asyncio.timeout(120):
+                await wait_ready(process, port)
+            standin.interaction_deadline = UNBOUNDED_DEADLINE
+            return await bursts(standin, guild.id, users, COMMANDS, options, process.pid)
+        except BaseException:
+            print(log_tail(data_dir), file=sys.stderr)
+            raise
+        finally:
+            stop_process(process)
+
+
+# --- the floor ----------------------------------------------------------------------------
+
+
 class DeferOnly(discord.Client):
     """The least any bot can do: a bare discord.py client whose one command defers first."""
 
@@ -237,58 +235,73 @@ class DeferOnly(discord.Client):
         await self.tree.sync()
 
 
-async def run_encore(options: Options, data_dir: Path) -> tuple[list[float], list[float]]:
-    key = Fernet.generate_key().decode()
-    async with SpotifySandbox(users=0) as sandbox, DiscordStandIn() as standin:
-        settings = settings_for(data_dir, sandbox, key, options.database)
-        member_ids = await link_members(settings, sandbox, TokenVault([key]), options.members)
-        users = [
-            standin.add_user(member_id, f"member{n}") for n, member_id in enumerate(member_ids)
-        ]
-        guild = standin.add_guild(name="Bench", members=users)
-        standin.interaction_deadline = UNBOUNDED_DEADLINE
-        bot = Encore(settings, guild_ready_timeout=0.05)
-        async with running_client(standin, bot):
-            await asyncio.wait_for(bot.wait_until_ready(), 30)
-            started = time.monotonic()
-            await take_snapshots(bot, member_ids)
-            print(f"snapshots          {len(member_ids)} in {time.monotonic() - started:.1f} s")
-            return await bursts(standin, guild.id, users, COMMANDS, options)
+def floor_client() -> None:
+    """The child process of the floor: DeferOnly against the stand-in named in the env."""
+    discord.http.Route.BASE = os.environ["DISCORD_API_URL"]
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = discord.gateway.yarl.URL(
+        os.environ["DISCORD_GATEWAY_URL"]
+    )
+    run_event_loop(DeferOnly().start(os.environ["DISCORD_TOKEN"]))
 
 
-async def run_floor(options: Options) -> list[float]:
+async def run_floor(options: Options, data_dir: Path) -> Timings:
     async with DiscordStandIn() as standin:
         users = [standin.add_user(name=f"member{n}") for n in range(options.members)]
         guild = standin.add_guild(name="Floor", members=users)
-        standin.interaction_deadline = UNBOUNDED_DEADLINE
-        async with running_client(standin, DeferOnly()):
-            first, _ = await bursts(standin, guild.id, users, ("ping",), options)
-            return first
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "DISCORD_TOKEN": standin.token,
+            "DISCORD_API_URL": standin.api_url,
+            "DISCORD_GATEWAY_URL": standin.gateway_url,
+        }
+        command = [sys.executable, __file__, FLOOR_CLIENT]
+        process = start_process(command, env, data_dir, "floor.log")
+        try:
+            await standin.wait_until_ready(timeout=60)  # after setup_hook synced the command
+            standin.interaction_deadline = UNBOUNDED_DEADLINE
+            return await bursts(standin, guild.id, users, ("ping",), options, process.pid)
+        except BaseException:
+            print(log_tail(data_dir, "floor.log"), file=sys.stderr)
+            raise
+        finally:
+            stop_process(process)
 
 
-def report(options: Options, first: list[float], complete: list[float], floor: list[float]) -> None:
+# --- run ----------------------------------------------------------------------------------
+
+
+def report(options: Options, encore: Timings, floor: Timings) -> None:
+    first = encore.first
     p99 = statistics.quantiles(first, n=100, method="inclusive")[98]
     verdict = "met" if p99 <= TARGET_P99_MS else "MISSED"
     late = sum(1 for ms in first if ms > DISCORD_DEADLINE_MS)
     kinds = " and ".join(f"/{c}" for c in COMMANDS)
     print(f"members            {options.members} linked, fresh snapshots")
-    print(f"burst              {options.interactions} at once x {options.rounds} ({kinds})")
+    print(
+        f"burst              {options.interactions} at once x {options.rounds} ({kinds}), "
+        "after one untimed burst"
+    )
     target = f"target p99 <= {TARGET_P99_MS:g} ms: {verdict}"
     print(f"first callback     {percentiles(first)}   {target}")
     print(f"  past Discord's 3 s deadline: {late} of {len(first)}")
-    print(f"answer complete    {percentiles(complete)}   (for information)")
-    print(f"floor              {percentiles(floor)}   (bare discord.py client, defer first)")
+    print(f"  untimed first burst: {percentiles(encore.cold_first)}   (new connections)")
+    print(f"answer complete    {percentiles(encore.complete)}   (for information)")
+    print(f"bot CPU            {encore.cpu_ms:.2f} ms per interaction, whole answer")
+    print(f"floor              {percentiles(floor.first)}   (bare discord.py client, defer first)")
+    print(f"floor CPU          {floor.cpu_ms:.2f} ms per interaction (defer, then a follow-up)")
 
 
 async def run(options: Options, data_dir: Path) -> None:
-    first, complete = await run_encore(options, data_dir)
-    floor = await run_floor(options)
-    report(options, first, complete, floor)
+    encore = await run_encore(options, data_dir)
+    floor = await run_floor(options, data_dir)
+    report(options, encore, floor)
 
 
 def main() -> None:
+    if sys.argv[1:] == [FLOOR_CLIENT]:
+        floor_client()
+        return
     options = parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     with tempfile.TemporaryDirectory(prefix="encore-bench-") as data_dir:
         asyncio.run(run(options, Path(data_dir)))
 

@@ -89,14 +89,14 @@ def main(argv: list[str] | None = None) -> int:
 
     if command == "web":
         _require_credentials(settings, ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET"))
-        from bot.runner import run_web
+        from bot.runner import run_event_loop, run_web
 
-        return asyncio.run(run_web(settings))
+        return run_event_loop(run_web(settings))
 
     _require_credentials(settings)
-    from bot.runner import run_bot
+    from bot.runner import run_bot, run_event_loop
 
-    return asyncio.run(run_bot(settings))
+    return run_event_loop(run_bot(settings))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
+from typing import Any, TypeVar
 
 import discord
 
@@ -16,6 +17,13 @@ from bot.metrics import Metrics
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def run_event_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run a long-lived process's main coroutine (the bot, the web server) to its end."""
+    return asyncio.run(main)
 
 
 def _stop_event() -> asyncio.Event:
