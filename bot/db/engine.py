@@ -15,6 +15,10 @@ from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from bot.config import normalise_database_url
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+SQLITE_POOL = {"pool_size": 5, "max_overflow": 0, "pool_timeout": 30}
+"""Each aiosqlite connection is a thread with its own SQLite page cache (up to 2 MB), and SQLite
+writes one at a time anyway: five connections, never more. Nothing holds a session while it
+opens another, so a task waiting for a connection always gets one when another finishes."""
 POSTGRES_POOL = {
     "pool_size": 10,
     "max_overflow": 10,
@@ -39,15 +43,19 @@ def create_engine(url: str) -> AsyncEngine:
     """An async engine for `url` (plain `sqlite://` / `postgresql://` spellings accepted).
 
     SQLite gets WAL (readers do not block the writer), foreign keys and a busy timeout on every
-    connection, and the folder of its file is created. PostgreSQL goes through asyncpg with a
-    bounded pool that drops stale connections.
+    connection, a pool of at most `SQLITE_POOL` connections, and the folder of its file is
+    created. PostgreSQL goes through asyncpg with a bounded pool that drops stale connections.
     """
     parsed = make_url(normalise_database_url(url))
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = _create_async_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        in_memory = database in ("", ":memory:") or parsed.query.get("mode") == "memory"
+        pool = {} if in_memory else SQLITE_POOL  # an in-memory database has one connection
+        engine = _create_async_engine(
+            parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **pool
+        )
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         return engine
     return _create_async_engine(

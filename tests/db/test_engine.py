@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.engine import create_engine, session_scope
+from bot.db.engine import SQLITE_POOL, create_engine, session_scope
 from bot.db.models import BotState
 
 
@@ -57,3 +57,21 @@ async def test_session_scope_rolls_back_and_reraises(
 
     async with each_db_sessions() as session:
         assert await session.scalar(select(BotState.value)) is None
+
+
+async def test_sqlite_files_get_a_small_pool_without_overflow(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'pool.db'}")
+    try:
+        assert engine.pool.size() == SQLITE_POOL["pool_size"]  # type: ignore[attr-defined]
+        assert engine.pool._max_overflow == 0  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+async def test_in_memory_sqlite_keeps_its_single_connection() -> None:
+    engine = create_engine("sqlite://")
+    try:
+        async with engine.connect() as connection:
+            assert await connection.scalar(text("SELECT 1")) == 1
+    finally:
+        await engine.dispose()
