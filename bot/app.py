@@ -73,6 +73,9 @@ class Encore(commands.AutoShardedBot):
         if settings.SHARD_COUNT is not None:
             options.setdefault("shard_count", settings.SHARD_COUNT)
             options.setdefault("shard_ids", settings.SHARD_IDS)
+        # Encore never reads messages (slash commands, buttons and DynamicItems arrive as
+        # interactions), so the cache of the last 1,000 messages would only cost memory.
+        options.setdefault("max_messages", None)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,

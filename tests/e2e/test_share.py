@@ -63,6 +63,8 @@ async def test_unlinked_clicker_is_told_how_to_link(world: World) -> None:
 
 
 async def test_button_works_after_a_restart(world: World) -> None:
+    """Nor does it need a message cache: Encore keeps none."""
+    assert world.bot._connection.max_messages is None
     alice, bob = world.members[:2]
     await world.link(alice, "user0")
     await world.link(bob, "user1")
