@@ -26,24 +26,24 @@ import logging
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from cryptography.fernet import Fernet
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.engine import create_engine, make_session_factory, session_scope
+from bot.db.engine import create_engine, make_session_factory
 from bot.db.migrate import upgrade_to_head
-from bot.db.models import LinkStatus, SpotifyLink, TopItem, TopSnapshot
+from bot.db.models import TopItem, TopSnapshot
 from bot.db.vault import TokenVault
+from bot.sandbox.population import link_members
 from bot.sandbox.spotify import RecordedRequest, SpotifySandbox
 from bot.services.accounts import AccountService
 from bot.services.sync import LISTS, SyncService
 from bot.spotify.client import SpotifyClient
-from bot.spotify.oauth import SCOPES, SpotifyOAuth
+from bot.spotify.oauth import SpotifyOAuth
 
 TOP_PATH = "/v1/me/top"
 FIRST_MEMBER_ID = 10**17
@@ -81,34 +81,6 @@ def parse_args() -> Options:
         args.inject_at,
         args.database,
     )
-
-
-async def create_members(
-    sandbox: SpotifySandbox, sessions: async_sessionmaker[AsyncSession], vault: TokenVault, n: int
-) -> list[int]:
-    now = datetime.now(UTC)
-    rows: list[dict[str, Any]] = []
-    for number, user in enumerate(sandbox.add_users(n)):
-        tokens = sandbox.issue_tokens(user.id)
-        rows.append(
-            {
-                "discord_user_id": FIRST_MEMBER_ID + number,
-                "spotify_account_id": user.account_id,
-                "spotify_user_id": user.id,
-                "display_name": user.display_name,
-                "access_token_enc": vault.encrypt(tokens["access_token"]),
-                "refresh_token_enc": vault.encrypt(tokens["refresh_token"]),
-                "access_expires_at": now + timedelta(seconds=tokens["expires_in"]),
-                "scopes": " ".join(SCOPES),
-                "authorized_at": now,
-                "linked_at": now,
-                "status": LinkStatus.ACTIVE,
-                "sync_due_at": None,
-            }
-        )
-    async with session_scope(sessions) as session:
-        await session.execute(insert(SpotifyLink), rows)
-    return [int(row["discord_user_id"]) for row in rows]
 
 
 async def inject_rate_limit(sandbox: SpotifySandbox, after: int, retry_after: float) -> None:
@@ -169,7 +141,8 @@ async def run(options: Options, data_dir: Path) -> None:
     vault = TokenVault([Fernet.generate_key().decode()])
     expected = options.members * len(LISTS)
     async with SpotifySandbox(users=0) as sandbox, aiohttp.ClientSession() as http:
-        members = await create_members(sandbox, sessions, vault, options.members)
+        ids = range(FIRST_MEMBER_ID, FIRST_MEMBER_ID + options.members)
+        members = await link_members(sessions, sandbox, vault, ids, synced=False)
         oauth = SpotifyOAuth(
             http,
             client_id="sandbox-client",

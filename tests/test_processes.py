@@ -6,7 +6,6 @@ import asyncio
 import signal
 import sys
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -15,12 +14,13 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from bot.app import Encore
-from bot.db.engine import create_engine, make_session_factory, session_scope
+from bot.db.engine import create_engine, make_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import SpotifyLink
 from bot.db.vault import TokenVault
 from bot.sandbox.discord import DiscordStandIn
 from bot.sandbox.discord_client import running_client
+from bot.sandbox.population import link_members
 from bot.sandbox.spotify import SpotifySandbox
 from tests.e2e.harness import CLIENT_ID, CLIENT_SECRET, encore_settings, free_port, has_text
 from tests.test_main import bot_env
@@ -122,35 +122,15 @@ async def test_web_only_process_completes_a_link_started_by_the_bot(
 
 
 async def add_linked_members(db_url: str, spotify: SpotifySandbox, count: int) -> list[int]:
+    """Members due for a background sync."""
     await upgrade_to_head(db_url)
     engine = create_engine(db_url)
-    vault = TokenVault([KEY])
-    now = datetime.now(UTC)
-    ids = []
     try:
-        async with session_scope(make_session_factory(engine)) as session:
-            for number in range(count):
-                user = spotify.add_user()
-                tokens = spotify.issue_tokens(user.id)
-                discord_id = 10_000 + number
-                ids.append(discord_id)
-                session.add(
-                    SpotifyLink(
-                        discord_user_id=discord_id,
-                        spotify_account_id=user.account_id,
-                        spotify_user_id=user.id,
-                        display_name=user.display_name,
-                        access_token_enc=vault.encrypt(tokens["access_token"]),
-                        refresh_token_enc=vault.encrypt(tokens["refresh_token"]),
-                        access_expires_at=now + timedelta(hours=1),
-                        scopes=tokens["scope"],
-                        authorized_at=now,
-                        linked_at=now,
-                    )
-                )
+        sessions = make_session_factory(engine)
+        ids = range(10_000, 10_000 + count)
+        return await link_members(sessions, spotify, TokenVault([KEY]), ids, synced=False)
     finally:
         await engine.dispose()
-    return ids
 
 
 async def synced_count(db_url: str) -> int:

@@ -425,7 +425,9 @@ class DiscordStandIn:
         )
         payload = self._world.interaction_payload(interaction, data, locale=locale)
         self._world.interactions[interaction.token] = interaction
-        if not self._gateway.dispatch(guild_id, "INTERACTION_CREATE", payload):
+        if not self._gateway.dispatch(
+            guild_id, "INTERACTION_CREATE", payload, on_sent=interaction.mark_sent
+        ):
             del self._world.interactions[interaction.token]
             raise RuntimeError("the bot has no gateway session for this guild's shard")
         return interaction

@@ -78,12 +78,14 @@ class GatewaySession:
     def owns(self, guild: StandInGuild) -> bool:
         return guild.shard_id(self.shard_count) == self.shard_id
 
-    def dispatch(self, event: str, data: Json) -> None:
+    def dispatch(self, event: str, data: Json, on_sent: Callable[[], None] | None = None) -> None:
         self.seq += 1
         frame: Json = {"op": DISPATCH, "t": event, "s": self.seq, "d": data}
         self.sent.append(frame)
         if self.connection is not None:
             self.connection.send(frame)
+            if on_sent is not None:
+                self.connection.after_sent(on_sent)
 
 
 class Gateway:
@@ -115,12 +117,20 @@ class Gateway:
         shard_id = 0 if guild_id is None else (guild_id >> 22) % self.shard_count
         return self.shards.get(shard_id)
 
-    def dispatch(self, guild_id: int | None, event: str, data: Json, intent: int = 0) -> bool:
-        """Send `event` to the shard of `guild_id` (None: shard 0) if it asked for `intent`."""
+    def dispatch(
+        self,
+        guild_id: int | None,
+        event: str,
+        data: Json,
+        intent: int = 0,
+        on_sent: Callable[[], None] | None = None,
+    ) -> bool:
+        """Send `event` to the shard of `guild_id` (None: shard 0) if it asked for `intent`;
+        `on_sent` is called once the frame is written to the bot's websocket."""
         session = self.session_for(guild_id)
         if session is None or (intent and not session.intents & intent):
             return False
-        session.dispatch(event, data)
+        session.dispatch(event, data, on_sent)
         return True
 
     def guild_create(self, guild: StandInGuild, session: GatewaySession) -> Json:

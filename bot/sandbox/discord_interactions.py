@@ -94,12 +94,17 @@ class StandInInteraction:
         self.channel_id = channel_id
         self.source = source
         self.created_at = time.monotonic()
+        self.sent_at: float | None = None
+        """When the INTERACTION_CREATE frame was written to the bot's websocket."""
         self.response: InteractionResponse | None = None
         self.original: StandInMessage | None = None
         self.followups: list[StandInMessage] = []
         self.choices: list[Json] | None = None
         self._changes = changes
         self._source_revisions = len(source.revisions) if source else 0
+
+    def mark_sent(self) -> None:
+        self.sent_at = time.monotonic()
 
     def __repr__(self) -> str:
         return f"<StandInInteraction id={self.id} type={self.type} name={self.name!r}>"

@@ -337,3 +337,13 @@ async def test_click_needs_an_enabled_button(demo: Demo) -> None:
     message.components[0]["components"][0]["disabled"] = True
     with pytest.raises(ValueError, match="disabled"):
         await demo.standin.click(message, "poll:vote", user=demo.bob)
+
+
+async def test_an_interaction_knows_when_its_frame_left_for_the_bot(demo: Demo) -> None:
+    interaction = await demo.standin.invoke(
+        "music compare", user=demo.alice, guild_id=demo.guild.id, options={"member": demo.bob}
+    )
+    assert interaction.sent_at is None
+    response = await interaction.wait_response()
+    assert interaction.sent_at is not None
+    assert interaction.created_at <= interaction.sent_at <= response.at
