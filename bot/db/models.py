@@ -210,7 +210,6 @@ class TopItem(Base):
             ondelete="CASCADE",
             name="fk_top_items_snapshot",
         ),
-        Index("ix_top_items_lookup", "kind", "time_range", "item_id"),
     )
 
 
