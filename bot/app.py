@@ -58,8 +58,9 @@ class EncoreTree(app_commands.CommandTree["Encore"]):
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        self.client.metrics.command_finished(interaction, Outcome.ERROR)
-        await reply_to_error(interaction, error)
+        expected = await reply_to_error(interaction, error)
+        outcome = Outcome.REFUSED if expected else Outcome.ERROR
+        self.client.metrics.command_finished(interaction, outcome)
 
 
 class Encore(commands.AutoShardedBot):

@@ -34,7 +34,11 @@ _STARTED = "metrics_started"
 
 class Outcome(StrEnum):
     OK = "ok"
+    REFUSED = "refused"
+    """Ended with a message telling the member what to do: not linked, bad input, Spotify
+    rate limits or outages."""
     ERROR = "error"
+    """Failed unexpectedly (logged with its traceback; the member was told to try again)."""
 
 
 @dataclass(frozen=True)

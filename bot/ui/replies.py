@@ -46,7 +46,8 @@ async def defer(interaction: discord.Interaction, *, private: bool) -> None:
     await interaction.response.defer(ephemeral=private, thinking=True)
 
 
-async def reply_to_error(interaction: discord.Interaction, error: BaseException) -> None:
+async def reply_to_error(interaction: discord.Interaction, error: BaseException) -> bool:
+    """Tell the member, privately, what went wrong; False when it was unexpected (logged)."""
     cause = unwrap(error)
     text: str | None
     if isinstance(cause, app_commands.CheckFailure):
@@ -64,8 +65,8 @@ async def reply_to_error(interaction: discord.Interaction, error: BaseException)
             interaction.user.id,
             exc_info=cause,
         )
-        text = GENERIC
     try:
-        await send_private(interaction, text)
+        await send_private(interaction, text or GENERIC)
     except discord.HTTPException:
         log.warning("could not tell the member about an error", exc_info=True)
+    return text is not None

@@ -63,7 +63,7 @@ async def test_commands_and_spotify_requests_are_counted(world: World) -> None:
     await world.answer("profile", alice)
     await world.answer("top artists", bob)
 
-    samples = await scrape_until(world, lambda s: s.get(commands("top artists", "error")) == 1)
+    samples = await scrape_until(world, lambda s: s.get(commands("top artists", "refused")) == 1)
 
     assert samples[commands("link", "ok")] == 1
     assert samples[commands("top artists", "ok")] == 1
@@ -197,3 +197,21 @@ async def test_log_lines_during_a_page_turn_carry_its_context(
     retried = lines_with(log_lines, "/me/tracks answered 503")
     assert retried
     assert all(context(world, alice, "page turn") in line for line in retried)
+
+
+async def test_a_refusal_and_an_unexpected_failure_are_counted_apart(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = world.members[0]
+    await world.answer("profile", alice)
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(world.bot.services.accounts, "unlink", broken)
+    await world.answer("unlink", alice)
+
+    samples = await scrape_until(world, lambda s: s.get(commands("unlink", "error")) == 1)
+    assert samples[commands("profile", "refused")] == 1
+    assert commands("profile", "error") not in samples
+    assert commands("unlink", "refused") not in samples
