@@ -38,12 +38,11 @@ from bot.db.engine import create_engine, make_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import TopItem, TopSnapshot
 from bot.db.vault import TokenVault
-from bot.sandbox.population import link_members
+from bot.sandbox.population import link_members, sandbox_oauth
 from bot.sandbox.spotify import RecordedRequest, SpotifySandbox
 from bot.services.accounts import AccountService
 from bot.services.sync import LISTS, SyncService
 from bot.spotify.client import SpotifyClient
-from bot.spotify.oauth import SpotifyOAuth
 
 TOP_PATH = "/v1/me/top"
 FIRST_MEMBER_ID = 10**17
@@ -143,13 +142,7 @@ async def run(options: Options, data_dir: Path) -> None:
     async with SpotifySandbox(users=0) as sandbox, aiohttp.ClientSession() as http:
         ids = range(FIRST_MEMBER_ID, FIRST_MEMBER_ID + options.members)
         members = await link_members(sessions, sandbox, vault, ids, synced=False)
-        oauth = SpotifyOAuth(
-            http,
-            client_id="sandbox-client",
-            client_secret="sandbox-secret",
-            redirect_uri="http://127.0.0.1:8080/callback",
-            accounts_url=sandbox.accounts_url,
-        )
+        oauth = sandbox_oauth(sandbox, http)
         client = SpotifyClient(http, api_url=sandbox.api_url)
         sync = SyncService(
             sessions,

@@ -1,4 +1,5 @@
-"""Members linked without the OAuth round trip, for benchmarks and multi-process tests.
+"""Members linked without the OAuth round trip, for tests and benchmarks, and the OAuth
+client that refreshes their sandbox tokens.
 
 Each member gets a new sandbox user and a link row holding that user's encrypted sandbox
 tokens, as a finished `/link` leaves it; all rows go in with one insert.
@@ -10,13 +11,16 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.config import DEFAULT_REDIRECT_URI
 from bot.db.engine import session_scope
 from bot.db.models import LinkStatus, SpotifyLink
 from bot.db.vault import TokenVault
 from bot.sandbox.spotify import SpotifySandbox
+from bot.spotify.oauth import SpotifyOAuth
 
 SYNCED_FOR = timedelta(days=1)
 
@@ -69,3 +73,16 @@ async def link_members(
     async with session_scope(sessions) as session:
         await session.execute(insert(SpotifyLink), rows)
     return [int(row["discord_user_id"]) for row in rows]
+
+
+def sandbox_oauth(
+    sandbox: SpotifySandbox, http: aiohttp.ClientSession, redirect_uri: str = DEFAULT_REDIRECT_URI
+) -> SpotifyOAuth:
+    """Encore's OAuth client holding the sandbox's client credentials."""
+    return SpotifyOAuth(
+        http,
+        client_id=sandbox.accounts.client_id,
+        client_secret=sandbox.accounts.client_secret,
+        redirect_uri=redirect_uri,
+        accounts_url=sandbox.accounts_url,
+    )

@@ -14,14 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import LinkStatus, SpotifyLink
 from bot.db.vault import TokenVault
-from bot.sandbox.population import link_members
+from bot.sandbox.population import link_members, sandbox_oauth
 from bot.sandbox.spotify import SpotifySandbox
 from bot.services.accounts import AccountService
 from bot.services.errors import LinkBroken, NotLinked
 from bot.services.linked_members import LinkedMembers
 from bot.spotify.client import SpotifyClient
 from bot.spotify.errors import InvalidGrant
-from bot.spotify.oauth import SpotifyOAuth
 
 
 @dataclass
@@ -38,13 +37,7 @@ async def stack(
 ) -> AsyncIterator[Stack]:
     async with aiohttp.ClientSession() as http:
         vault = TokenVault([Fernet.generate_key().decode()])
-        oauth = SpotifyOAuth(
-            http,
-            client_id="sandbox-client",
-            client_secret="sandbox-secret",
-            redirect_uri="http://127.0.0.1:8080/callback",
-            accounts_url=spotify_sandbox.accounts_url,
-        )
+        oauth = sandbox_oauth(spotify_sandbox, http)
         client = SpotifyClient(http, api_url=spotify_sandbox.api_url)
         yield Stack(
             db_sessions, spotify_sandbox, vault, AccountService(db_sessions, vault, oauth, client)

@@ -18,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.engine import create_engine, make_session_factory, session_scope
 from bot.db.models import ItemKind, LinkStatus, SpotifyLink
 from bot.db.vault import TokenVault
+from bot.sandbox.population import sandbox_oauth
 from bot.sandbox.spotify import RecordedRequest, SpotifySandbox
 from bot.services.accounts import AccountService
 from bot.services.items import RANGE_CODES
 from bot.services.snapshots import read_snapshot
 from bot.services.sync import DEFAULT_LEASE, JITTER, LISTS, RETRY_BACKOFF, SyncOutcome, SyncService
 from bot.spotify.client import SpotifyClient
-from bot.spotify.oauth import SCOPES, SpotifyOAuth
+from bot.spotify.oauth import SCOPES
 
 INTERVAL = timedelta(hours=12)
 TOP = "/me/top"
@@ -136,13 +137,7 @@ def stack(
     http: aiohttp.ClientSession,
 ) -> Stack:
     vault = TokenVault([Fernet.generate_key().decode()])
-    oauth = SpotifyOAuth(
-        http,
-        client_id="sandbox-client",
-        client_secret="sandbox-secret",
-        redirect_uri="http://127.0.0.1:8080/callback",
-        accounts_url=spotify_sandbox.accounts_url,
-    )
+    oauth = sandbox_oauth(spotify_sandbox, http)
     client = SpotifyClient(http, api_url=spotify_sandbox.api_url, backoff_base=0.01)
     accounts = AccountService(db_sessions, vault, oauth, client)
     return Stack(spotify_sandbox, db_sessions, client, accounts, vault, Clock())

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 
+from bot.sandbox import population
 from bot.sandbox.spotify import SpotifySandbox
 from bot.spotify.client import SpotifyClient, SpotifyUserApi
 from bot.spotify.errors import InvalidGrant, MissingScope, NotAllowListed
@@ -26,13 +27,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 @pytest.fixture
 def sandbox_oauth(spotify_sandbox: SpotifySandbox, http: aiohttp.ClientSession) -> SpotifyOAuth:
-    return SpotifyOAuth(
-        http,
-        client_id="sandbox-client",
-        client_secret="sandbox-secret",
-        redirect_uri=REDIRECT_URI,
-        accounts_url=spotify_sandbox.accounts_url,
-    )
+    return population.sandbox_oauth(spotify_sandbox, http, REDIRECT_URI)
 
 
 @pytest.fixture
