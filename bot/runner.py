@@ -13,6 +13,7 @@ import discord
 
 from bot.app import Encore, point_discord_at
 from bot.config import Settings
+from bot.heap import freeze_startup_heap
 from bot.metrics import Metrics
 from bot.runtime import Runtime
 
@@ -52,9 +53,15 @@ async def _until_stopped(work: Awaitable[object]) -> None:
                 await runner
 
 
+async def _freeze_startup_heap() -> None:
+    frozen = freeze_startup_heap()
+    log.info("ready; froze the %d objects alive at startup (see bot/heap.py)", frozen)
+
+
 async def run_bot(settings: Settings) -> int:
     point_discord_at(settings)
     bot = Encore(settings)
+    bot.add_listener(_freeze_startup_heap, "on_ready")
     assert settings.DISCORD_TOKEN is not None
     try:
         await _until_stopped(bot.start(settings.DISCORD_TOKEN.get_secret_value()))

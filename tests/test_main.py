@@ -139,11 +139,18 @@ async def test_runs_against_stand_ins_and_stops_cleanly(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
+        early: list[bytes] = []
         try:
             await discord.wait_until_ready(timeout=30)
             assert discord.registered_commands()
+            assert process.stdout is not None
+            async with asyncio.timeout(30):
+                while b"froze the" not in (line := await process.stdout.readline()):
+                    assert line, b"".join(early).decode()
+                    early.append(line)
             process.send_signal(sig)
             out, _ = await asyncio.wait_for(process.communicate(), 30)
+            out = b"".join(early) + out
         finally:
             if process.returncode is None:
                 process.kill()
