@@ -45,7 +45,6 @@ from bot.services.snapshots import replace_snapshot
 from bot.services.top import fetch_top
 from bot.spotify.client import SpotifyClient
 from bot.spotify.errors import (
-    Forbidden,
     InvalidGrant,
     NotAllowListed,
     QuotaExceeded,
@@ -307,19 +306,15 @@ class SyncService:
         return SyncOutcome.SYNCED
 
     async def _fetch_lists(self, claim: _Claim, max_pause: float | None) -> list[list[ItemSummary]]:
+        """The member's lists. A 403 that is the Development-Mode allow-list comes as
+        NotAllowListed: the client asks GET /me itself when a 403 does not say why."""
         api = self._accounts.api(claim.user_id, interactive=False)
-        try:
-            return [
-                await self._request(
-                    claim, functools.partial(fetch_top, api, kind, time_range), max_pause
-                )
-                for kind, time_range in LISTS
-            ]
-        except Forbidden:
-            # A 403 on the top lists does not say why; GET /me tells whether the member is
-            # off the app's allow-list (it raises NotAllowListed then).
-            await self._request(claim, api.me, max_pause)
-            raise
+        return [
+            await self._request(
+                claim, functools.partial(fetch_top, api, kind, time_range), max_pause
+            )
+            for kind, time_range in LISTS
+        ]
 
     async def _request(
         self, claim: _Claim, fetch: Callable[[], Awaitable[T]], max_pause: float | None
