@@ -7,6 +7,7 @@ import asyncio
 import sys
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.memory import limit_malloc_arenas
 
 
 def _settings_or_exit() -> Settings:
@@ -40,6 +41,7 @@ def _require_credentials(settings: Settings, names: tuple[str, ...] | None = Non
 
 
 def main(argv: list[str] | None = None) -> int:
+    limit_malloc_arenas()  # before any thread starts (see bot/memory.py)
     parser = argparse.ArgumentParser(prog="python -m bot", description="Encore, the Spotify bot.")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot and its web server (the default)")
