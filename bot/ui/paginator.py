@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, Protocol
 
 import discord
@@ -35,13 +36,18 @@ class Paginator(discord.ui.View):
     Pages are built once and cached. A page not yet built is fetched after deferring, so a
     slow Spotify call cannot expire the button press. Failures are answered privately with a
     short text and logged.
+
+    A paginator lives until its timeout, so it keeps only what it needs: the owner's id and
+    mention (not the Member), and a way to edit its message (not the sent message, which
+    holds a second parsed copy of the page and its components).
     """
 
     def __init__(self, source: PageSource, *, timeout: float | None = DEFAULT_TIMEOUT) -> None:
         super().__init__(timeout=timeout)
         self.source = source
         self.index = 0
-        self._owner: discord.abc.User | None = None
+        self._owner_id: int | None = None
+        self._owner_mention = "the member who ran it"
         self._pages: dict[int, discord.Embed] = {}
         self._turning = asyncio.Lock()
         self._edit: Callable[..., Awaitable[Any]] | None = None
@@ -52,7 +58,8 @@ class Paginator(discord.ui.View):
 
         Errors building the first page propagate to the caller.
         """
-        self._owner = interaction.user
+        self._owner_id = interaction.user.id
+        self._owner_mention = interaction.user.mention
         embed = await self._page(0)
         paged = self.source.page_count > 1
         if paged:
@@ -64,7 +71,7 @@ class Paginator(discord.ui.View):
             message = await interaction.followup.send(
                 embed=embed, view=view, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, wait=True
             )
-            self._edit = message.edit
+            self._edit = partial(interaction.followup.edit_message, message.id)
         else:
             await interaction.response.send_message(
                 embed=embed, view=view, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
@@ -134,10 +141,9 @@ class Paginator(discord.ui.View):
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         bind_context(interaction.guild_id, interaction.user.id, "page turn")
-        if self._owner is not None and interaction.user.id == self._owner.id:
+        if self._owner_id is not None and interaction.user.id == self._owner_id:
             return True
-        who = self._owner.mention if self._owner is not None else "the member who ran it"
-        await send_private(interaction, f"Only {who} can turn these pages.")
+        await send_private(interaction, f"Only {self._owner_mention} can turn these pages.")
         return False
 
     async def on_timeout(self) -> None:

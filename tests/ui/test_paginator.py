@@ -202,7 +202,8 @@ async def test_timeout_edits_through_the_latest_interaction() -> None:
     await view.start(command, ephemeral=True)
     await view.on_timeout()
     message = command.followup.send.return_value
-    message.edit.assert_awaited_once_with(view=view)
+    command.followup.edit_message.assert_awaited_once_with(message.id, view=view)
+    message.edit.assert_not_awaited()  # the message itself is not kept
 
     view = Paginator(FakeSource(3))
     await view.start(make_interaction(OWNER), ephemeral=True)
