@@ -6,7 +6,8 @@ members), drawn with a Zipf-like popularity so a few artists are everywhere and 
 The guild's scores are then built with `rebuild_guild_scores` and a handful of snapshots is
 replaced through `replace_snapshot` (incremental upkeep). Then it times N service calls of:
 
-- leaderboard of artists, page 1 and a deep page (the last one);
+- leaderboard of artists, page 1, the last page and the middle one (pages in the second half
+  are read from the end, so the middle page is the dearest);
 - who-knows of the most popular and of a rare artist;
 
 against the target (median <= 50 ms), plus, for information, a leaderboard of tracks,
@@ -360,6 +361,7 @@ async def _time_calls(
 ) -> list[Timing]:
     first = await community.leaderboard(GUILD_ID, ItemKind.ARTIST, RANGE_NAME)
     deep_offset = max(first.total_items - 10, 0)
+    middle_offset = first.total_items // 2 // 10 * 10
     popular, popular_count = await _artist_by_listeners(sessions, most=True)
     rare, rare_count = await _artist_by_listeners(sessions, most=False)
     calls = options.calls
@@ -374,6 +376,12 @@ async def _time_calls(
         await timed(
             f"leaderboard artists, offset {deep_offset:,}",
             lambda: community.leaderboard(GUILD_ID, ItemKind.ARTIST, RANGE_NAME, deep_offset),
+            calls,
+            TARGET_MS,
+        ),
+        await timed(
+            f"leaderboard artists, offset {middle_offset:,}",
+            lambda: community.leaderboard(GUILD_ID, ItemKind.ARTIST, RANGE_NAME, middle_offset),
             calls,
             TARGET_MS,
         ),

@@ -86,22 +86,25 @@ async def test_equal_scores_are_ordered_by_listeners_then_name(
     assert names(result)[-3:] == ["Zed", "Ant", "Bee"]
 
 
+@pytest.mark.parametrize("size", [1, 3, 4, 7])
 async def test_pages_continue_where_the_last_one_stopped(
-    db_sessions: async_sessionmaker[AsyncSession],
+    db_sessions: async_sessionmaker[AsyncSession], size: int
 ) -> None:
+    """Pages in the second half are read from the end of the board: the same entries."""
     world = World(db_sessions)
     for user in range(10, 16):
         await world.member(user, [artist((user * 7 + n) % 23) for n in range(8)])
     full = await board(db_sessions, limit=100)
 
-    offsets = range(0, full.total_items, 4)
+    offsets = range(0, full.total_items, size)
     assert len(offsets) > 2
-    pages = [await board(db_sessions, offset=offset, limit=4) for offset in offsets]
+    pages = [await board(db_sessions, offset=offset, limit=size) for offset in offsets]
 
     assert [entry for page in pages for entry in page.entries] == full.entries
     assert [entry.position for entry in full.entries] == list(range(1, full.total_items + 1))
     assert all(page.total_items == full.total_items for page in pages)
-    beyond = await board(db_sessions, offset=full.total_items, limit=4)
+    assert len({entry.score for entry in full.entries}) < len(full.entries)  # ties included
+    beyond = await board(db_sessions, offset=full.total_items, limit=size)
     assert beyond.entries == [] and beyond.total_items == full.total_items
 
 
