@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,19 @@ def create_engine(url: str) -> AsyncEngine:
         connect_args={"server_settings": {"application_name": "encore"}},
         **POSTGRES_POOL,
     )
+
+
+def upsert_insert(session: AsyncSession) -> Callable[..., Any]:
+    """`insert` of the session's dialect, the one with `on_conflict_do_update` (PostgreSQL's or
+    SQLite's). Imported when first needed: a bot on SQLite never loads SQLAlchemy's PostgreSQL
+    dialect (about 2 MB resident)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

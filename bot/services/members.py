@@ -8,11 +8,9 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.engine import session_scope
+from bot.db.engine import session_scope, upsert_insert
 from bot.db.models import (
     GuildMember,
     LinkStatus,
@@ -46,10 +44,6 @@ log = logging.getLogger(__name__)
 
 SEEN_LIMIT = 200_000
 RECORD_CHUNK = 500
-
-
-def _insert_for(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 class MembershipService:
@@ -126,7 +120,7 @@ class MembershipService:
             return
         now = datetime.now(UTC)
         async with session_scope(self._sessions) as session:
-            insert = _insert_for(session)
+            insert = upsert_insert(session)
             rows = [
                 {"guild_id": guild_id, "discord_user_id": uid, "visible": True, "seen_at": now}
                 for uid in discord_user_ids

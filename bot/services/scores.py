@@ -44,10 +44,9 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.engine import upsert_insert
 from bot.db.models import (
     CatalogItem,
     GuildItemScore,
@@ -92,10 +91,6 @@ class ListKey:
     time_range: int
 
 
-def _insert_for(session: AsyncSession) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def _chunks(values: Collection[int]) -> Iterable[list[int]]:
     ordered = list(values)
     for start in range(0, len(ordered), IN_CHUNK):
@@ -137,7 +132,7 @@ async def _add(
 ) -> None:
     if not guild_ids or not items:
         return
-    stmt = _insert_for(session)(SCORES)
+    stmt = upsert_insert(session)(SCORES)
     stmt = stmt.on_conflict_do_update(
         index_elements=["guild_id", "kind", "time_range", "item_id"],
         set_={
@@ -269,7 +264,7 @@ async def count_list(
         return
     total = sum(item.points for item in items.values())
     stmt = (
-        _insert_for(session)(COUNTED)
+        upsert_insert(session)(COUNTED)
         .values(
             [
                 {

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.engine import upsert_insert
 from bot.db.models import CatalogItem, ItemKind, TimeRange, TopItem, TopSnapshot
 from bot.services.items import ItemSummary
 from bot.services.scores import count_list, withdraw_list
@@ -58,7 +57,7 @@ async def upsert_catalog(
         }
         for (kind, spotify_id), item in sorted(unique.items())
     ]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(session)
     base = insert(CatalogItem).values(rows)
     stmt = base.on_conflict_do_update(
         index_elements=["kind", "spotify_id"],
