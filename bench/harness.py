@@ -12,10 +12,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from sqlalchemy import insert
@@ -38,6 +38,7 @@ from bot.sandbox.population import linked_member_rows
 from bot.sandbox.spotify import SpotifySandbox
 from bot.services.community import CommunityService
 
+T = TypeVar("T")
 FIRST_MEMBER_ID = 10**17
 LIST_LENGTH = 50
 BATCH = 100_000
@@ -95,8 +96,9 @@ def top_item_rows(
                     yield user, int(kind), int(time_range), rank, item_id
 
 
-def batches(rows: Iterator[TopRow], size: int) -> Iterator[list[TopRow]]:
-    batch: list[TopRow] = []
+def batches(rows: Iterable[T], size: int) -> Iterator[list[T]]:
+    """`rows` in lists of `size` (the last one shorter)."""
+    batch: list[T] = []
     for row in rows:
         batch.append(row)
         if len(batch) == size:

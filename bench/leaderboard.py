@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from harness import batches
 from sqlalchemy import func, select
 from sqlalchemy import table as table_clause
 from sqlalchemy.engine import make_url
@@ -62,6 +63,7 @@ GUILD_ID = 4242
 FIRST_MEMBER_ID = 10**17
 LIST_LENGTH = 50
 TARGET_MS = 50.0
+BULK_BATCH = 50_000
 RANGE_NAME = "medium_term"
 RANGES = (TimeRange.SHORT, TimeRange.MEDIUM, TimeRange.LONG)
 KINDS = (ItemKind.ARTIST, ItemKind.TRACK)
@@ -186,17 +188,6 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
-def batches(rows: Iterator[Any], size: int = 50_000) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 async def bulk_load(engine: AsyncEngine, options: Options, now: datetime) -> None:
     """Straight to the driver: executemany on SQLite, COPY on PostgreSQL. The secondary
     indexes of top_items are dropped meanwhile and built once at the end."""
@@ -219,7 +210,7 @@ async def bulk_load(engine: AsyncEngine, options: Options, now: datetime) -> Non
 
 async def _copy_postgres(raw: asyncpg.Connection, sources: dict[str, Any]) -> None:
     for table, columns in TABLES.items():
-        for batch in batches(sources[table]()):
+        for batch in batches(sources[table](), BULK_BATCH):
             await raw.copy_records_to_table(table, records=batch, columns=list(columns))
 
 
@@ -228,7 +219,7 @@ async def _insert_sqlite(raw: Any, sources: dict[str, Any]) -> None:
         sql = (
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
         )
-        for batch in batches(sources[table]()):
+        for batch in batches(sources[table](), BULK_BATCH):
             await raw.executemany(sql, [tuple(map(_sqlite_value, row)) for row in batch])
     await raw.commit()
 

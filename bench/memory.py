@@ -25,48 +25,38 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 from cryptography.fernet import Fernet
-from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from bot.db.engine import create_engine, make_session_factory
-from bot.db.migrate import upgrade_to_head
-from bot.db.models import (
-    CatalogItem,
-    GuildMember,
-    ItemKind,
-    LinkStatus,
-    SpotifyLink,
-    TimeRange,
-    TopSnapshot,
+from harness import (
+    LIST_LENGTH,
+    answered,
+    bot_environment,
+    build_database,
+    free_port,
+    log_tail,
+    member_ids,
+    start_process,
+    stop_process,
+    wait_ready,
 )
+from harness import start_bot as harness_start_bot
+
 from bot.db.vault import TokenVault
 from bot.sandbox.discord import DiscordStandIn, StandInInteraction, StandInUser
 from bot.sandbox.spotify import SpotifySandbox
-from bot.services.community import CommunityService
-from bot.spotify.oauth import SCOPES
 
 TARGET_MB = 150.0
-FIRST_MEMBER_ID = 10**17
-LIST_LENGTH = 50
 COMMANDS = ("profile", "top artists", "top tracks", "saved tracks", "privacy")
 POLL = 0.05
 PROBE_EVERY = 5.0
@@ -109,187 +99,16 @@ def parse_args() -> Options:
     return Options(args.members, args.commands, args.wave, args.trace, args.seed, args.linger)
 
 
-# --- data set -----------------------------------------------------------------------------
-
-
-def member_ids(options: Options) -> range:
-    return range(FIRST_MEMBER_ID, FIRST_MEMBER_ID + options.members)
-
-
-def link_rows(
-    options: Options, sandbox: SpotifySandbox, vault: TokenVault, now: datetime
-) -> Iterator[dict[str, Any]]:
-    new_users = sandbox.add_users(options.members)
-    for discord_id, user in zip(member_ids(options), new_users, strict=True):
-        tokens = sandbox.issue_tokens(user.id)
-        yield {
-            "discord_user_id": discord_id,
-            "spotify_account_id": user.account_id,
-            "spotify_user_id": user.id,
-            "display_name": user.display_name,
-            "access_token_enc": vault.encrypt(tokens["access_token"]),
-            "refresh_token_enc": vault.encrypt(tokens["refresh_token"]),
-            "access_expires_at": now + timedelta(seconds=tokens["expires_in"]),
-            "scopes": " ".join(SCOPES),
-            "authorized_at": now,
-            "linked_at": now,
-            "status": LinkStatus.ACTIVE,
-            "synced_at": now,
-            "sync_due_at": now + timedelta(days=1),
-        }
-
-
-def catalog_rows(sandbox: SpotifySandbox, now: datetime) -> list[dict[str, Any]]:
-    """The sandbox's artists and tracks; catalog ids are given so top items can point at them."""
-    catalog = sandbox.catalog
-    rows: list[dict[str, Any]] = []
-    for artist in catalog.artists.values():
-        rows.append({"kind": int(ItemKind.ARTIST), "spotify_id": artist.id, "name": artist.name})
-    for track in catalog.tracks.values():
-        byline = ", ".join(catalog.artists[a].name for a in track.artist_ids)
-        rows.append(
-            {
-                "kind": int(ItemKind.TRACK),
-                "spotify_id": track.id,
-                "name": track.name,
-                "subtitle": byline,
-                "album_spotify_id": track.album_id,
-            }
-        )
-    for item_id, row in enumerate(rows, start=1):
-        row.update(
-            id=item_id,
-            image_url=f"{sandbox.base_url}/images/{row['spotify_id']}.png?size=300",
-            updated_at=now,
-        )
-    return rows
-
-
-def top_item_rows(
-    options: Options, catalog: list[dict[str, Any]]
-) -> Iterator[tuple[int, int, int, int, int]]:
-    """(discord_user_id, kind, time_range, rank, item_id): six lists of 50 per member."""
-    rng = random.Random(options.seed)
-    by_kind = {
-        kind: [row["id"] for row in catalog if row["kind"] == int(kind)]
-        for kind in (ItemKind.ARTIST, ItemKind.TRACK)
-    }
-    for user in member_ids(options):
-        for kind, ids in by_kind.items():
-            for time_range in TimeRange:
-                for rank, item_id in enumerate(rng.sample(ids, LIST_LENGTH), start=1):
-                    yield user, int(kind), int(time_range), rank, item_id
-
-
-async def insert_top_items(
-    connection: AsyncConnection, rows: Iterator[tuple[int, int, int, int, int]]
-) -> None:
-    """Millions of small rows: straight to the driver, in batches, with the table's secondary
-    indexes dropped meanwhile and built once at the end."""
-    raw = (await connection.get_raw_connection()).driver_connection
-    assert raw is not None
-    cursor = await raw.execute(
-        "SELECT name, sql FROM sqlite_master "
-        "WHERE type = 'index' AND tbl_name = 'top_items' AND sql IS NOT NULL"
-    )
-    indexes = list(await cursor.fetchall())
-    for name, _ in indexes:
-        await raw.execute(f'DROP INDEX "{name}"')
-    sql = (
-        "INSERT INTO top_items (discord_user_id, kind, time_range, rank, item_id) "
-        "VALUES (?, ?, ?, ?, ?)"
-    )
-    batch: list[tuple[int, int, int, int, int]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == 100_000:
-            await raw.executemany(sql, batch)
-            batch = []
-    if batch:
-        await raw.executemany(sql, batch)
-    for _, create in indexes:
-        await raw.execute(create)
-
-
-async def build_database(
-    url: str, options: Options, sandbox: SpotifySandbox, vault: TokenVault, guild_id: int
-) -> None:
-    await upgrade_to_head(url)
-    engine = create_engine(url)
-    now = datetime.now(UTC)
-    catalog = catalog_rows(sandbox, now)
-    async with engine.begin() as connection:
-        await connection.execute(insert(SpotifyLink), list(link_rows(options, sandbox, vault, now)))
-        await connection.execute(insert(CatalogItem), catalog)
-        await connection.execute(
-            insert(GuildMember),
-            [
-                {"guild_id": guild_id, "discord_user_id": user, "visible": True, "seen_at": now}
-                for user in member_ids(options)
-            ],
-        )
-        await connection.execute(
-            insert(TopSnapshot),
-            [
-                {
-                    "discord_user_id": user,
-                    "kind": int(kind),
-                    "time_range": int(time_range),
-                    "fetched_at": now,
-                    "item_count": LIST_LENGTH,
-                }
-                for user in member_ids(options)
-                for kind in (ItemKind.ARTIST, ItemKind.TRACK)
-                for time_range in TimeRange
-            ],
-        )
-        await insert_top_items(connection, top_item_rows(options, catalog))
-    await CommunityService(make_session_factory(engine)).rebuild_guild_scores(guild_id)
-    await engine.dispose()
-
-
 # --- the bot process ----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def bot_environment(
-    data_dir: Path, url: str, key: str, port: int, standin: DiscordStandIn, sandbox: SpotifySandbox
-) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "DISCORD_TOKEN": standin.token,
-        "DISCORD_API_URL": standin.api_url,
-        "DISCORD_GATEWAY_URL": standin.gateway_url,
-        "DISCORD_MEMBERS_INTENT": "true",
-        "SPOTIFY_CLIENT_ID": "sandbox-client",
-        "SPOTIFY_CLIENT_SECRET": "sandbox-secret",
-        "SPOTIFY_REDIRECT_URI": f"http://127.0.0.1:{port}/callback",
-        "SPOTIFY_API_URL": sandbox.api_url,
-        "SPOTIFY_ACCOUNTS_URL": sandbox.accounts_url,
-        "DATA_DIR": str(data_dir),
-        "DATABASE_URL": url,
-        "TOKEN_ENCRYPTION_KEY": key,
-        "WEB_HOST": "127.0.0.1",
-        "WEB_PORT": str(port),
-        "LOG_LEVEL": "WARNING",
-    }
 
 
 def start_bot(
     env: dict[str, str], data_dir: Path, trace_file: Path | None
 ) -> subprocess.Popen[bytes]:
     if trace_file is None:
-        command = [sys.executable, "-m", "bot", "run"]
-    else:
-        command = [sys.executable, "-c", TRACE_BOOTSTRAP, str(TRACE_FRAMES), str(trace_file)]
-    log = (data_dir / "bot.log").open("wb")
-    return subprocess.Popen(command, env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT)
+        return harness_start_bot(env, data_dir)
+    command = [sys.executable, "-c", TRACE_BOOTSTRAP, str(TRACE_FRAMES), str(trace_file)]
+    return start_process(command, env, data_dir)
 
 
 @dataclass(frozen=True)
@@ -331,22 +150,6 @@ class Memory:
         )
 
 
-async def wait_ready(process: subprocess.Popen[bytes], port: int) -> float:
-    """Seconds until /healthz says the database and the gateway are fine."""
-    started = time.monotonic()
-    async with aiohttp.ClientSession() as http:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the bot exited with {process.returncode}")
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status == 200:
-                        return time.monotonic() - started
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-
-
 async def wait_answering(standin: DiscordStandIn, guild_id: int, user: StandInUser) -> float:
     """Seconds until a /profile is answered: the bot may be busy with startup work (or fail
     commands meanwhile) after /healthz is fine. One probe every few seconds."""
@@ -372,22 +175,7 @@ async def settled_memory(pid: int, seconds: float = 20) -> Memory:
     return Memory.of(pid)
 
 
-def stop_bot(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 # --- the burst ----------------------------------------------------------------------------
-
-
-def answered(interaction: StandInInteraction) -> bool:
-    return interaction.response is not None and any(
-        not message.loading and not message.deleted for message in interaction.messages
-    )
 
 
 async def burst(
@@ -469,11 +257,12 @@ async def run(options: Options, data_dir: Path) -> None:
     port = free_port()
     trace_file = data_dir / "trace.snapshot" if options.trace else None
     async with SpotifySandbox(users=0) as sandbox, DiscordStandIn() as standin:
-        users = [standin.add_user(user, f"member{n}") for n, user in enumerate(member_ids(options))]
+        members = member_ids(options.members)
+        users = [standin.add_user(user, f"member{n}") for n, user in enumerate(members)]
         guild = standin.add_guild(name="Big Guild", members=users)
         standin.interaction_deadline = 600
         started = time.monotonic()
-        await build_database(url, options, sandbox, TokenVault([key]), guild.id)
+        await build_database(url, members, sandbox, TokenVault([key]), guild.id, options.seed)
         size = (data_dir / "encore.db").stat().st_size / 2**20
         print(f"data set           built in {time.monotonic() - started:.0f} s, {size:.0f} MB")
         env = bot_environment(data_dir, url, key, port, standin, sandbox)
@@ -496,10 +285,10 @@ async def run(options: Options, data_dir: Path) -> None:
                 await trace_snapshot(process, trace_file) if trace_file and options.linger else None
             )
         except BaseException:
-            print((data_dir / "bot.log").read_text(errors="replace")[-3000:], file=sys.stderr)
+            print(log_tail(data_dir), file=sys.stderr)
             raise
         finally:
-            stop_bot(process)
+            stop_process(process)
     rows = options.members * 6 * LIST_LENGTH
     print(f"members            {options.members} linked and in the guild (members intent on)")
     print(f"top items          {rows:,} rows in fresh snapshots")
