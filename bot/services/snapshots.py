@@ -57,8 +57,8 @@ async def upsert_catalog(
         }
         for (kind, spotify_id), item in sorted(unique.items())
     ]
-    insert = upsert_insert(session)
-    base = insert(CatalogItem).values(rows)
+    table = CatalogItem.__table__
+    base = upsert_insert(session)(table)
     stmt = base.on_conflict_do_update(
         index_elements=["kind", "spotify_id"],
         set_={
@@ -67,8 +67,8 @@ async def upsert_catalog(
             "image_url": base.excluded.image_url,
             "updated_at": base.excluded.updated_at,
         },
-    ).returning(CatalogItem.id, CatalogItem.kind, CatalogItem.spotify_id)
-    result = await session.execute(stmt)
+    ).returning(table.c.id, table.c.kind, table.c.spotify_id)
+    result = await session.execute(stmt, rows)
     return {(kind, spotify_id): row_id for row_id, kind, spotify_id in result.all()}
 
 
