@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import GuildMember
 from bot.services.members import MembershipService
+from tests.services.community_support import World
 
 
 async def test_noted_members_are_written_in_one_batch(
@@ -29,26 +30,9 @@ async def test_noted_members_are_written_in_one_batch(
 async def test_only_linked_unrecorded_members_are_recorded_from_a_guild_cache(
     db_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    from datetime import UTC, datetime
-
-    from bot.db.models import SpotifyLink
-
-    now = datetime.now(UTC)
-    async with db_sessions() as session:
-        for user in (2, 4):
-            session.add(
-                SpotifyLink(
-                    discord_user_id=user,
-                    spotify_account_id=f"acct{user}",
-                    spotify_user_id=f"user{user}",
-                    access_token_enc=b"x",
-                    refresh_token_enc=b"y",
-                    access_expires_at=now,
-                    authorized_at=now,
-                    linked_at=now,
-                )
-            )
-        await session.commit()
+    world = World(db_sessions)
+    for user in (2, 4):
+        await world.link(user)
     members = MembershipService(db_sessions)
     assert await members.record_linked(9, list(range(1, 1200))) == 2
     assert await members.record_linked(9, list(range(1, 1200))) == 0
