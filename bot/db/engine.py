@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
@@ -83,11 +84,45 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+SHARED_WRITES_LOCK_KEY = 0x656E636F7265  # "encore"
+_SHARED_WRITES_HELD = "encore.shared_writes_held"
+
+
+async def lock_shared_writes(session: AsyncSession) -> None:
+    """Hold, until the transaction ends, the lock every writer of shared rows takes first.
+
+    The catalog and the guild scores are rows that every member's lists touch, in orders no
+    two transactions agree on, so on PostgreSQL concurrent writers (the background sync of two
+    processes, a /top refresh, a member leaving) would deadlock on them. One transaction-scoped
+    advisory lock makes those writes take turns; they are short, and Spotify's rate limit keeps
+    them far fewer than the database could serve. Taken once per transaction (repeat calls are
+    free); a transaction that also writes per-member rows takes it before them (see
+    `session_scope(shared_writes=True)`). SQLite has a single writer already: nothing to do.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    held = session.info.get(_SHARED_WRITES_HELD)
+    if held is not None and held() is session.sync_session.get_transaction():
+        return
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"), {"key": SHARED_WRITES_LOCK_KEY}
+    )
+    session.info[_SHARED_WRITES_HELD] = weakref.ref(session.sync_session.get_transaction())
+
+
 @asynccontextmanager
-async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One unit of work: commit when the block succeeds, roll back when it raises."""
+async def session_scope(
+    factory: async_sessionmaker[AsyncSession], *, shared_writes: bool = False
+) -> AsyncIterator[AsyncSession]:
+    """One unit of work: commit when the block succeeds, roll back when it raises.
+
+    `shared_writes` takes `lock_shared_writes` before anything else, for a unit that writes
+    catalog or score rows besides rows of its own member.
+    """
     async with factory() as session:
         try:
+            if shared_writes:
+                await lock_shared_writes(session)
             yield session
         except BaseException:
             await session.rollback()

@@ -115,7 +115,7 @@ class AccountService:
     async def unlink(self, discord_user_id: int) -> bool:
         """Forget the member entirely; True when there was anything to forget."""
         self.linked.mark(discord_user_id, False)
-        async with session_scope(self._sessions) as session:
+        async with session_scope(self._sessions, shared_writes=True) as session:
             had_link = await session.get(SpotifyLink, discord_user_id) is not None
             await remove_member_data(session, discord_user_id)
         return had_link

@@ -106,5 +106,5 @@ class CommunityService:
             return await recommend_.recommend(session, guild_id, user_id, time_range, limit)
 
     async def rebuild_guild_scores(self, guild_id: int) -> None:
-        async with session_scope(self._sessions) as session:
+        async with session_scope(self._sessions, shared_writes=True) as session:
             await rebuild_guild_scores(session, guild_id)

@@ -18,7 +18,7 @@ async def mark_link(
     sessions: async_sessionmaker[AsyncSession], discord_user_id: int, status: LinkStatus
 ) -> None:
     """Set an active link's status; its lists stop counting in every guild at once."""
-    async with session_scope(sessions) as session:
+    async with session_scope(sessions, shared_writes=True) as session:
         await session.execute(
             update(SpotifyLink)
             .where(

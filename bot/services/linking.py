@@ -217,7 +217,7 @@ class LinkingService:
         self, discord_user_id: int, account_id: str, me: PrivateUser, tokens: TokenSet
     ) -> int | None:
         now = self._clock()
-        async with session_scope(self._sessions) as session:
+        async with session_scope(self._sessions, shared_writes=True) as session:
             other = await session.scalar(
                 select(SpotifyLink.discord_user_id).where(
                     SpotifyLink.spotify_account_id == account_id,

@@ -119,7 +119,7 @@ class MembershipService:
         if not discord_user_ids:
             return
         now = datetime.now(UTC)
-        async with session_scope(self._sessions) as session:
+        async with session_scope(self._sessions, shared_writes=True) as session:
             insert = upsert_insert(session)
             rows = [
                 {"guild_id": guild_id, "discord_user_id": uid, "visible": True, "seen_at": now}
@@ -135,7 +135,7 @@ class MembershipService:
             await sync_members(session, discord_user_ids, guild_id)
 
     async def remove(self, guild_id: int, discord_user_id: int) -> None:
-        async with session_scope(self._sessions) as session:
+        async with session_scope(self._sessions, shared_writes=True) as session:
             await forget_member(session, discord_user_id, guild_id)
             await session.execute(
                 delete(GuildMember).where(
@@ -145,7 +145,7 @@ class MembershipService:
             )
 
     async def remove_guild(self, guild_id: int) -> None:
-        async with session_scope(self._sessions) as session:
+        async with session_scope(self._sessions, shared_writes=True) as session:
             await forget_guild(session, guild_id)
             await session.execute(delete(GuildMember).where(GuildMember.guild_id == guild_id))
 
@@ -162,7 +162,7 @@ class MembershipService:
 
     async def set_visible(self, guild_id: int, discord_user_id: int, visible: bool) -> None:
         await self.record(guild_id, [discord_user_id])
-        async with session_scope(self._sessions) as session:
+        async with session_scope(self._sessions, shared_writes=True) as session:
             member = await session.get(GuildMember, (guild_id, discord_user_id))
             assert member is not None
             member.visible = visible

@@ -46,7 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.engine import upsert_insert
+from bot.db.engine import lock_shared_writes, upsert_insert
 from bot.db.models import (
     CatalogItem,
     GuildItemScore,
@@ -217,6 +217,7 @@ async def withdraw_list(
     The DELETE ... RETURNING decides which guilds to subtract from, so two transactions
     withdrawing the same list cannot both subtract it.
     """
+    await lock_shared_writes(session)
     key = ListKey(discord_user_id, int(kind), int(time_range))
     stmt = delete(COUNTED).where(
         COUNTED.c.discord_user_id == key.discord_user_id,
@@ -241,6 +242,7 @@ async def count_list(
 
     Lists already counted somewhere are left alone there, so calling it twice is harmless.
     """
+    await lock_shared_writes(session)
     key = ListKey(discord_user_id, int(kind), int(time_range))
     await session.flush()
     items = await _list_points(session, key)
@@ -356,6 +358,7 @@ async def forget_member(
 
 async def forget_guild(session: AsyncSession, guild_id: int) -> None:
     """Drop a guild's scores (before its memberships are deleted)."""
+    await lock_shared_writes(session)
     await session.execute(delete(SCORES).where(SCORES.c.guild_id == guild_id))
     await session.execute(delete(COUNTED).where(COUNTED.c.guild_id == guild_id))
 
@@ -366,6 +369,7 @@ async def rebuild_guild_scores(session: AsyncSession, guild_id: int) -> None:
     On PostgreSQL other writers of the scores wait meanwhile (SQLite has one writer anyway):
     upkeep running alongside could otherwise withdraw rows this is replacing.
     """
+    await lock_shared_writes(session)
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(
             text("LOCK TABLE guild_score_members, guild_item_scores IN EXCLUSIVE MODE")

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.engine import upsert_insert
+from bot.db.engine import lock_shared_writes, upsert_insert
 from bot.db.models import CatalogItem, ItemKind, TimeRange, TopItem, TopSnapshot
 from bot.services.items import ItemSummary
 from bot.services.scores import count_list, withdraw_list
@@ -45,6 +45,7 @@ async def upsert_catalog(
     """Insert or refresh catalog rows; returns (kind, spotify_id) -> catalog id."""
     if not items:
         return {}
+    await lock_shared_writes(session)
     unique = {(CATALOG_KINDS[i.kind], i.id): i for i in items}
     rows = [
         {

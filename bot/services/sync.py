@@ -345,9 +345,9 @@ class SyncService:
     async def _store(self, claim: _Claim, lists: list[list[ItemSummary]]) -> None:
         """Store the six lists and the next due time in one transaction.
 
-        One store at a time per process: SQLite has a single writer anyway, and on PostgreSQL
-        it keeps this process's stores from deadlocking on shared catalog rows. A deadlock with
-        another process is retried.
+        One store at a time per process: stores take turns at the database anyway (SQLite's
+        single writer, PostgreSQL's shared-writes lock), so waiting here keeps the others off
+        the connection pool. A deadlock or serialization failure is still retried.
         """
         for attempt in range(1, STORE_ATTEMPTS + 1):
             try:
@@ -361,7 +361,7 @@ class SyncService:
 
     async def _store_once(self, claim: _Claim, lists: list[list[ItemSummary]]) -> None:
         now = self._clock()
-        async with session_scope(self._sessions) as session:
+        async with session_scope(self._sessions, shared_writes=True) as session:
             await _update_held(
                 session, claim, synced_at=now, sync_due_at=now + _jittered(self._interval)
             )

@@ -75,7 +75,7 @@ class TopService:
         api = self._accounts.api(discord_user_id, interactive=interactive)
         items = await fetch_top(api, kind, time_range)
         now = self._clock()
-        async with session_scope(self._sessions) as session:
+        async with session_scope(self._sessions, shared_writes=True) as session:
             await replace_snapshot(
                 session, discord_user_id, kind, RANGE_CODES[time_range], items, now
             )

@@ -1,11 +1,16 @@
+import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.engine import SQLITE_POOL, create_engine, session_scope
-from bot.db.models import BotState
+from bot.db.engine import SQLITE_POOL, create_engine, lock_shared_writes, session_scope
+from bot.db.models import BotState, CatalogItem
+from bot.services.items import ItemSummary
+from bot.services.snapshots import upsert_catalog
+from tests.services.community_support import artist
 
 
 async def test_sqlite_connections_get_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
@@ -75,3 +80,51 @@ async def test_in_memory_sqlite_keeps_its_single_connection() -> None:
             assert await connection.scalar(text("SELECT 1")) == 1
     finally:
         await engine.dispose()
+
+
+async def test_writers_of_shared_rows_take_turns_instead_of_deadlocking(
+    each_db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Two units upsert the same catalog rows in opposite orders. Without the shared-writes
+    lock PostgreSQL aborts one with a deadlock; with it the second waits for the first."""
+    now = datetime.now(UTC)
+    a, b = artist(1), artist(2)
+    first_wrote = asyncio.Event()
+
+    async def write(first: ItemSummary, second: ItemSummary, pause: float) -> None:
+        async with session_scope(each_db_sessions) as session:
+            await upsert_catalog(session, [first], now)
+            first_wrote.set()
+            await asyncio.sleep(pause)
+            await upsert_catalog(session, [second], now)
+
+    one = asyncio.create_task(write(a, b, pause=0.3))
+    await first_wrote.wait()
+    await write(b, a, pause=0)
+    await one
+
+    async with each_db_sessions() as session:
+        stored = set(await session.scalars(select(CatalogItem.spotify_id)))
+    assert stored == {a.id, b.id}
+
+
+async def test_the_shared_writes_lock_is_taken_once_per_transaction(
+    each_db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    statements: list[str] = []
+    engine = each_db_sessions.kw["bind"]
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        for _ in range(2):
+            async with session_scope(each_db_sessions, shared_writes=True) as session:
+                await lock_shared_writes(session)
+                await lock_shared_writes(session)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    locks = [s for s in statements if "pg_advisory_xact_lock" in s]
+    expected = 2 if engine.dialect.name == "postgresql" else 0
+    assert len(locks) == expected
