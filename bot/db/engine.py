@@ -102,7 +102,8 @@ async def lock_shared_writes(session: AsyncSession) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     held = session.info.get(_SHARED_WRITES_HELD)
-    if held is not None and held() is session.sync_session.get_transaction():
+    current = session.sync_session.get_transaction()
+    if current is not None and held is not None and held() is current:
         return
     await session.execute(
         text("SELECT pg_advisory_xact_lock(:key)"), {"key": SHARED_WRITES_LOCK_KEY}

@@ -119,12 +119,15 @@ async def test_the_shared_writes_lock_is_taken_once_per_transaction(
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
-        for _ in range(2):
-            async with session_scope(each_db_sessions, shared_writes=True) as session:
+        async with session_scope(each_db_sessions, shared_writes=True) as session:
+            await lock_shared_writes(session)
+        async with each_db_sessions() as session:
+            for _ in range(2):
                 await lock_shared_writes(session)
                 await lock_shared_writes(session)
+                await session.commit()
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
     locks = [s for s in statements if "pg_advisory_xact_lock" in s]
-    expected = 2 if engine.dialect.name == "postgresql" else 0
+    expected = 3 if engine.dialect.name == "postgresql" else 0
     assert len(locks) == expected
