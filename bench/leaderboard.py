@@ -392,7 +392,7 @@ async def _time_calls(
             "leaderboard tracks, page 1",
             lambda: community.leaderboard(GUILD_ID, ItemKind.TRACK, RANGE_NAME),
             calls,
-            None,
+            TARGET_MS,
         ),
         await timed(
             "known_artists 'artist 00012'",

@@ -323,6 +323,22 @@ Index(
     GuildItemScore.item_id,
 )
 
+
+class GuildBoardSize(Base):
+    """How many items a guild's board (one kind, one range) holds: its `guild_item_scores` rows.
+
+    Kept by score upkeep with the scores themselves, so a leaderboard page never counts a
+    board of a million tracks to say how many pages there are.
+    """
+
+    __tablename__ = "guild_board_sizes"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    time_range: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    item_count: Mapped[int] = mapped_column(Integer)
+
+
 # Who-knows reads an item's listeners in rank order straight from this index, and stops early.
 Index(
     "ix_top_items_item_rank",

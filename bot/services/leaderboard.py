@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, UnaryExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from bot.db.models import CatalogItem, GuildItemScore, GuildScoreMember, ItemKind
+from bot.db.models import CatalogItem, GuildBoardSize, GuildItemScore, GuildScoreMember, ItemKind
 from bot.services.errors import InvalidInput
 from bot.services.items import ItemSummary
 from bot.services.scores import SCORE_SCALE, range_code
@@ -83,7 +83,16 @@ async def leaderboard(
         GuildItemScore.kind == int(kind),
         GuildItemScore.time_range == code,
     )
-    total_items = await session.scalar(select(func.count()).where(*in_range)) or 0
+    total_items = (
+        await session.scalar(
+            select(GuildBoardSize.item_count).where(
+                GuildBoardSize.guild_id == guild_id,
+                GuildBoardSize.kind == int(kind),
+                GuildBoardSize.time_range == code,
+            )
+        )
+        or 0
+    )
     from_end = offset > total_items // 2
     if from_end:
         limit = max(min(limit, total_items - offset), 0)

@@ -8,8 +8,8 @@ points / 50, i.e. the sum over members of (51 - rank) / 50: a #1 counts 1.0, a #
 Integer points keep incremental upkeep exactly equal to a rebuild.
 
 `guild_score_members` records which lists count where (and their point totals);
-`guild_item_scores` holds the per-item sums. Every change goes through the functions below,
-inside the caller's transaction:
+`guild_item_scores` holds the per-item sums and `guild_board_sizes` how many items each board
+holds. Every change goes through the functions below, inside the caller's transaction:
 
 - a snapshot is replaced: `withdraw_list` before its old items are deleted, `count_list` after
   the new ones are written (bot/services/snapshots.py does both);
@@ -25,8 +25,8 @@ reference the incremental upkeep is tested against).
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.engine import lock_shared_writes, upsert_insert
 from bot.db.models import (
     CatalogItem,
+    GuildBoardSize,
     GuildItemScore,
     GuildMember,
     GuildScoreMember,
@@ -66,6 +67,7 @@ SCORE_SCALE = 50
 IN_CHUNK = 500
 
 SCORES: Table = GuildItemScore.__table__  # type: ignore[assignment]
+SIZES: Table = GuildBoardSize.__table__  # type: ignore[assignment]
 COUNTED: Table = GuildScoreMember.__table__  # type: ignore[assignment]
 
 
@@ -127,11 +129,53 @@ async def _list_points(session: AsyncSession, key: ListKey) -> dict[int, ListEnt
     return {item_id: ListEntry(weight(rank), name) for item_id, rank, name in rows}
 
 
+async def _resize(session: AsyncSession, key: ListKey, added: Mapping[int, int]) -> None:
+    """Move the sizes of these guilds' boards for `key`'s kind and range by `added` items;
+    a board left with none has no row, as after a rebuild."""
+    changed = {guild_id: n for guild_id, n in added.items() if n}
+    if not changed:
+        return
+    stmt = upsert_insert(session)(SIZES)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["guild_id", "kind", "time_range"],
+            set_={"item_count": SIZES.c.item_count + stmt.excluded.item_count},
+        ),
+        [
+            {"guild_id": guild_id, "kind": key.kind, "time_range": key.time_range, "item_count": n}
+            for guild_id, n in sorted(changed.items())
+        ],
+    )
+    if any(n < 0 for n in changed.values()):
+        await session.execute(
+            delete(SIZES).where(
+                SIZES.c.guild_id.in_(changed),
+                SIZES.c.kind == key.kind,
+                SIZES.c.time_range == key.time_range,
+                SIZES.c.item_count <= 0,
+            )
+        )
+
+
 async def _add(
     session: AsyncSession, guild_ids: Collection[int], key: ListKey, items: dict[int, ListEntry]
 ) -> None:
+    """Add a list's points; the boards grow by the items they did not hold yet (read first,
+    which is exact because writers of the scores take turns: see `lock_shared_writes`)."""
     if not guild_ids or not items:
         return
+    held = await session.execute(
+        select(SCORES.c.guild_id, func.count())
+        .where(
+            SCORES.c.guild_id.in_(guild_ids),
+            SCORES.c.kind == key.kind,
+            SCORES.c.time_range == key.time_range,
+            SCORES.c.item_id.in_(items),
+        )
+        .group_by(SCORES.c.guild_id)
+    )
+    already = {guild_id: count for guild_id, count in held}
+    added = {guild_id: len(items) - already.get(guild_id, 0) for guild_id in guild_ids}
     stmt = upsert_insert(session)(SCORES)
     stmt = stmt.on_conflict_do_update(
         index_elements=["guild_id", "kind", "time_range", "item_id"],
@@ -157,6 +201,7 @@ async def _add(
             for item_id, item in items.items()
         ],
     )
+    await _resize(session, key, added)
 
 
 async def _subtract(
@@ -182,15 +227,19 @@ async def _subtract(
             for item_id, item in items.items()
         ],
     )
-    await session.execute(
-        delete(SCORES).where(
+    emptied = await session.scalars(
+        delete(SCORES)
+        .where(
             SCORES.c.guild_id.in_(guild_ids),
             SCORES.c.kind == key.kind,
             SCORES.c.time_range == key.time_range,
             SCORES.c.item_id.in_(items),
             SCORES.c.listeners <= 0,
         )
+        .returning(SCORES.c.guild_id)
     )
+    removed = Counter(emptied)
+    await _resize(session, key, {guild_id: -n for guild_id, n in removed.items()})
 
 
 async def _refresh_names(session: AsyncSession, item_ids: Collection[int]) -> None:
@@ -359,6 +408,7 @@ async def forget_member(
 async def forget_guild(session: AsyncSession, guild_id: int) -> None:
     """Drop a guild's scores (before its memberships are deleted)."""
     await lock_shared_writes(session)
+    await session.execute(delete(SIZES).where(SIZES.c.guild_id == guild_id))
     await session.execute(delete(SCORES).where(SCORES.c.guild_id == guild_id))
     await session.execute(delete(COUNTED).where(COUNTED.c.guild_id == guild_id))
 
@@ -372,7 +422,10 @@ async def rebuild_guild_scores(session: AsyncSession, guild_id: int) -> None:
     await lock_shared_writes(session)
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(
-            text("LOCK TABLE guild_score_members, guild_item_scores IN EXCLUSIVE MODE")
+            text(
+                "LOCK TABLE guild_score_members, guild_item_scores, guild_board_sizes"
+                " IN EXCLUSIVE MODE"
+            )
         )
     await forget_guild(session, guild_id)
     memberships = _counting_guilds().where(GuildMember.guild_id == guild_id).subquery()
@@ -441,6 +494,14 @@ async def rebuild_guild_scores(session: AsyncSession, guild_id: int) -> None:
                 sums.c.listeners,
                 CatalogItem.name,
             ).join(CatalogItem, CatalogItem.id == sums.c.item_id),
+        )
+    )
+    await session.execute(
+        insert(SIZES).from_select(
+            ["guild_id", "kind", "time_range", "item_count"],
+            select(SCORES.c.guild_id, SCORES.c.kind, SCORES.c.time_range, func.count())
+            .where(SCORES.c.guild_id == guild_id)
+            .group_by(SCORES.c.guild_id, SCORES.c.kind, SCORES.c.time_range),
         )
     )
 

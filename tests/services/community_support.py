@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.engine import session_scope
 from bot.db.models import (
     Base,
+    GuildBoardSize,
     GuildItemScore,
     GuildMember,
     GuildScoreMember,
@@ -142,7 +143,7 @@ class World:
             await self.set_list(user, tracks, time_range, kind=ItemKind.TRACK, at=at)
 
 
-async def score_rows(session: AsyncSession) -> tuple[list[Any], list[Any]]:
+async def score_rows(session: AsyncSession) -> tuple[list[Any], list[Any], list[Any]]:
     """Everything the scores hold, in a stable order, for comparing two states."""
     counted = await session.execute(
         select(GuildScoreMember.__table__).order_by(*GuildScoreMember.__table__.primary_key)
@@ -150,7 +151,14 @@ async def score_rows(session: AsyncSession) -> tuple[list[Any], list[Any]]:
     scored = await session.execute(
         select(GuildItemScore.__table__).order_by(*GuildItemScore.__table__.primary_key)
     )
-    return [tuple(row) for row in counted], [tuple(row) for row in scored]
+    sizes = await session.execute(
+        select(GuildBoardSize.__table__).order_by(*GuildBoardSize.__table__.primary_key)
+    )
+    return (
+        [tuple(row) for row in counted],
+        [tuple(row) for row in scored],
+        [tuple(row) for row in sizes],
+    )
 
 
 async def clear_all(sessions: async_sessionmaker[AsyncSession]) -> None:

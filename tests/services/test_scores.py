@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
@@ -13,6 +14,7 @@ from bot.db.engine import create_engine, make_session_factory, session_scope
 from bot.db.migrate import downgrade_to, upgrade_to_head
 from bot.db.models import (
     CatalogItem,
+    GuildBoardSize,
     GuildItemScore,
     GuildMember,
     ItemKind,
@@ -39,7 +41,7 @@ USERS = (1, 2, 3, 4)
 GUILDS = (GUILD, OTHER_GUILD)
 
 
-async def rebuilt(session: AsyncSession) -> tuple[list[object], list[object]]:
+async def rebuilt(session: AsyncSession) -> tuple[list[object], list[object], list[object]]:
     for guild in GUILDS:
         await rebuild_guild_scores(session, guild)
     await session.flush()
@@ -148,6 +150,46 @@ async def test_a_replaced_list_moves_points_from_old_items_to_new_ones(
             ("Artist 002", weight(2) + weight(1), 2),
             ("Artist 003", weight(1), 1),
         ]
+
+
+async def board_sizes(sessions: async_sessionmaker[AsyncSession]) -> dict[tuple[int, int], int]:
+    async with sessions() as session:
+        rows = await session.execute(
+            select(GuildBoardSize.guild_id, GuildBoardSize.time_range, GuildBoardSize.item_count)
+        )
+        return {(guild, time_range): count for guild, time_range, count in rows}
+
+
+async def test_board_sizes_follow_every_change_of_the_scores(
+    db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    world = World(db_sessions)
+    medium, short = int(TimeRange.MEDIUM), int(TimeRange.SHORT)
+    steps: list[tuple[Callable[[], Awaitable[None]], dict[tuple[int, int], int]]] = [
+        (lambda: world.member(1, [artist(1), artist(2)]), {(GUILD, medium): 2}),
+        (lambda: world.member(2, [artist(2), artist(3)]), {(GUILD, medium): 3}),
+        (lambda: world.set_list(1, [artist(2)]), {(GUILD, medium): 2}),
+        (
+            lambda: world.set_list(1, [artist(4)], TimeRange.SHORT),
+            {(GUILD, medium): 2, (GUILD, short): 1},
+        ),
+        (
+            lambda: world.join(2, OTHER_GUILD),
+            {(GUILD, medium): 2, (GUILD, short): 1, (OTHER_GUILD, medium): 2},
+        ),
+        (
+            lambda: world.set_visible(2, False),
+            {(GUILD, medium): 1, (GUILD, short): 1, (OTHER_GUILD, medium): 2},
+        ),
+        (lambda: world.leave(1), {(OTHER_GUILD, medium): 2}),
+        (lambda: world.set_status(2, LinkStatus.REVOKED), {}),
+        (lambda: world.set_status(2, LinkStatus.ACTIVE), {(OTHER_GUILD, medium): 2}),
+        (lambda: world.remove_guild(OTHER_GUILD), {}),
+    ]
+    for step, expected in steps:
+        await step()
+        assert await board_sizes(db_sessions) == expected
+        await assert_matches_rebuild(db_sessions)
 
 
 async def test_a_member_in_two_guilds_counts_in_both(
