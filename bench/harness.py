@@ -23,20 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.engine import create_engine, make_session_factory
 from bot.db.migrate import upgrade_to_head
-from bot.db.models import (
-    CatalogItem,
-    GuildMember,
-    ItemKind,
-    SpotifyLink,
-    TimeRange,
-    TopItem,
-    TopSnapshot,
-)
+from bot.db.models import CatalogItem, GuildMember, SpotifyLink, TopItem, TopSnapshot
 from bot.db.vault import TokenVault
-from bot.sandbox.discord import DiscordStandIn, StandInInteraction
-from bot.sandbox.population import linked_member_rows
-from bot.sandbox.spotify import SpotifySandbox
+from bot.domain import ItemKind, TimeRange
 from bot.services.community import CommunityService
+from sandbox.discord import DiscordStandIn, StandInInteraction
+from sandbox.population import linked_member_rows
+from sandbox.spotify import SpotifySandbox
 
 T = TypeVar("T")
 FIRST_MEMBER_ID = 10**17

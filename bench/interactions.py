@@ -63,9 +63,9 @@ from harness import (
 )
 
 from bot.db.vault import TokenVault
-from bot.runner import run_event_loop
-from bot.sandbox.discord import DiscordStandIn, StandInInteraction, StandInUser
-from bot.sandbox.spotify import SpotifySandbox
+from bot.process.runner import run_event_loop
+from sandbox.discord import DiscordStandIn, StandInInteraction, StandInUser
+from sandbox.spotify import SpotifySandbox
 
 TARGET_P99_MS = 100.0
 COMMANDS = ("profile", "top artists")

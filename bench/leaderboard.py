@@ -46,17 +46,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from bot.config import normalise_database_url
 from bot.db.engine import create_engine, make_session_factory, session_scope
 from bot.db.migrate import upgrade_to_head
-from bot.db.models import (
-    Base,
-    CatalogItem,
-    GuildItemScore,
-    ItemKind,
-    LinkStatus,
-    TimeRange,
-)
+from bot.db.models import Base, CatalogItem, GuildItemScore
+from bot.domain import ItemKind, LinkStatus, TimeRange
 from bot.services.community import CommunityService
 from bot.services.items import ItemSummary
-from bot.services.snapshots import read_snapshot, replace_snapshot
+from bot.store.snapshots import read_snapshot, replace_snapshot
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 GUILD_ID = 4242

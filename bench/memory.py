@@ -53,8 +53,8 @@ from harness import (
 from harness import start_bot as harness_start_bot
 
 from bot.db.vault import TokenVault
-from bot.sandbox.discord import DiscordStandIn, StandInInteraction, StandInUser
-from bot.sandbox.spotify import SpotifySandbox
+from sandbox.discord import DiscordStandIn, StandInInteraction, StandInUser
+from sandbox.spotify import SpotifySandbox
 
 TARGET_MB = 150.0
 COMMANDS = ("profile", "top artists", "top tracks", "saved tracks", "privacy")

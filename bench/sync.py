@@ -38,11 +38,11 @@ from bot.db.engine import create_engine, make_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import TopItem, TopSnapshot
 from bot.db.vault import TokenVault
-from bot.sandbox.population import link_members, sandbox_oauth
-from bot.sandbox.spotify import RecordedRequest, SpotifySandbox
 from bot.services.accounts import AccountService
 from bot.services.sync import LISTS, SyncService
 from bot.spotify.client import SpotifyClient
+from sandbox.population import link_members, sandbox_oauth
+from sandbox.spotify import RecordedRequest, SpotifySandbox
 
 TOP_PATH = "/v1/me/top"
 FIRST_MEMBER_ID = 10**17

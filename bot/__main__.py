@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.memory import limit_malloc_arenas
+from bot.process.memory import limit_malloc_arenas
 
 
 def _settings_or_exit() -> Settings:
@@ -40,8 +41,27 @@ def _require_credentials(settings: Settings, names: tuple[str, ...] | None = Non
         raise SystemExit(2)
 
 
+def _run_demo(*, keep: bool, step_delay: float) -> int:
+    """The demo drives the stand-ins in the checkout's `sandbox/`, which is not shipped."""
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "sandbox" / "demo.py").is_file() and str(checkout) not in sys.path:
+        sys.path.insert(0, str(checkout))
+    try:
+        from sandbox.demo import main as demo_main
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("sandbox", "sandbox.demo"):
+            raise
+        print(
+            "The demo needs the local stand-ins in sandbox/, which only a source checkout has: "
+            "clone the repository and run `scripts/run demo` there.",
+            file=sys.stderr,
+        )
+        return 2
+    return demo_main(keep=keep, step_delay=step_delay)
+
+
 def main(argv: list[str] | None = None) -> int:
-    limit_malloc_arenas()  # before any thread starts (see bot/memory.py)
+    limit_malloc_arenas()  # before any thread starts (see bot/process/memory.py)
     parser = argparse.ArgumentParser(prog="python -m bot", description="Encore, the Spotify bot.")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot and its web server (the default)")
@@ -64,12 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         print(Fernet.generate_key().decode())
         return 0
     if command == "demo":
-        from bot.sandbox.demo import main as demo_main
-
-        return demo_main(keep=args.keep, step_delay=args.step_delay)
+        return _run_demo(keep=args.keep, step_delay=args.step_delay)
 
     settings = _settings_or_exit()
-    from bot.logs import setup_logging
+    from bot.process.logs import setup_logging
 
     setup_logging(settings.LOG_LEVEL)
     if command == "migrate":
@@ -79,11 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         print("Database is at the latest migration.")
         return 0
     if command == "check":
-        from bot.checks import run_checks
+        from bot.process.diagnostics import run_checks
 
         return asyncio.run(run_checks(settings))
     if command == "invite":
-        from bot.checks import invite_url
+        from bot.process.diagnostics import invite_url
 
         _require_credentials(settings)
         print(invite_url(settings))
@@ -91,12 +109,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if command == "web":
         _require_credentials(settings, ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET"))
-        from bot.runner import run_event_loop, run_web
+        from bot.process.runner import run_event_loop, run_web
 
         return run_event_loop(run_web(settings))
 
     _require_credentials(settings)
-    from bot.runner import run_bot, run_event_loop
+    from bot.process.runner import run_bot, run_event_loop
 
     return run_event_loop(run_bot(settings))
 

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.db.engine import session_scope
 from bot.db.models import BotState
-from bot.logs import bind_context
 from bot.metrics import Metrics, Outcome
+from bot.process.logs import bind_context
 from bot.runtime import Runtime
 from bot.services.container import Services
 from bot.ui.replies import reply_to_error

@@ -9,12 +9,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Encore
-from bot.db.models import ItemKind
-from bot.logs import bind_context
-from bot.services.errors import InvalidInput
+from bot.domain import InvalidInput, ItemKind
+from bot.process.logs import bind_context
 from bot.services.items import DEFAULT_RANGE
-from bot.services.leaderboard import Leaderboard
 from bot.spotify.ids import BASE62_ID, SpotifyKind, looks_like_spotify_ref, parse_spotify_ref
+from bot.store.leaderboard import Leaderboard
 from bot.ui.community import (
     compat_embed,
     leaderboard_source,

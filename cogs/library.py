@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Encore
-from bot.db.models import ItemKind
+from bot.domain import ItemKind
 from bot.services.items import DEFAULT_RANGE
 from bot.services.library import FOLLOW_KINDS, SAVE_KINDS, LibraryPage
 from bot.spotify.ids import SpotifyKind, looks_like_spotify_ref, parse_spotify_ref

@@ -11,8 +11,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Encore
-from bot.logs import bind_context
-from bot.services.errors import InvalidInput
+from bot.domain import InvalidInput
+from bot.process.logs import bind_context
 from bot.services.shares import SHARE_KINDS
 from bot.spotify.ids import SpotifyKind, SpotifyRef, looks_like_spotify_ref, parse_spotify_ref
 from bot.ui.library import change_embed, item_choices

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.checks import application_id_from_token
-from bot.sandbox.discord import DiscordStandIn
-from bot.sandbox.spotify import SpotifySandbox
+from bot.process.diagnostics import application_id_from_token
+from sandbox.discord import DiscordStandIn
+from sandbox.spotify import SpotifySandbox
 from tests.e2e.harness import CLIENT_ID, CLIENT_SECRET, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,7 +163,7 @@ async def test_runs_against_stand_ins_and_stops_cleanly(
 
 WHAT_A_RUN_IMPORTS = """
 import sys
-import bot.runner
+import bot.process.runner
 from bot.app import EXTENSIONS
 for extension in EXTENSIONS:
     __import__(extension)

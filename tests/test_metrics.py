@@ -11,7 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import session_scope
-from bot.db.models import LinkStatus, SpotifyLink
+from bot.db.models import SpotifyLink
+from bot.domain import LinkStatus
 from bot.metrics import NO_STATUS, LinkFacts, Metrics, Outcome, read_link_facts
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -18,10 +18,10 @@ from bot.db.engine import create_engine, make_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import SpotifyLink
 from bot.db.vault import TokenVault
-from bot.sandbox.discord import DiscordStandIn
-from bot.sandbox.discord_client import running_client
-from bot.sandbox.population import link_members
-from bot.sandbox.spotify import SpotifySandbox
+from sandbox.discord import DiscordStandIn
+from sandbox.discord_client import running_client
+from sandbox.population import link_members
+from sandbox.spotify import SpotifySandbox
 from tests.e2e.harness import CLIENT_ID, CLIENT_SECRET, encore_settings, free_port, has_text
 from tests.test_main import bot_env
 

@@ -6,7 +6,6 @@ into `catalog_items`, so 10k members x 6 lists x 50 ranks stays cheap to scan.
 
 from __future__ import annotations
 
-import enum
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -28,6 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from bot.domain import LinkStatus
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -65,25 +66,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-
-
-class LinkStatus(enum.StrEnum):
-    ACTIVE = "active"
-    BROKEN = "broken"  # tokens no longer decrypt (key lost or rotated away)
-    REVOKED = "revoked"  # Spotify answered invalid_grant: the member must /link again
-    NOT_ALLOWED = "not_allowed"  # Development Mode: not on the app's allow-list
-
-
-class ItemKind(enum.IntEnum):
-    ARTIST = 1
-    TRACK = 2
-    ALBUM = 3
-
-
-class TimeRange(enum.IntEnum):
-    SHORT = 1
-    MEDIUM = 2
-    LONG = 3
 
 
 class SpotifyLink(Base):
@@ -257,7 +239,7 @@ class GuildScoreMember(Base):
     """A member whose top list for one kind and range currently counts in a guild's scores.
 
     A row exists exactly while the member is in the guild, visible there, actively linked and
-    has that snapshot; `points` is what the list adds in total (see bot/services/scores.py).
+    has that snapshot; `points` is what the list adds in total (see bot/store/scores.py).
     The foreign keys have no cascade on purpose: deleting a member, link, membership or
     snapshot before withdrawing it from the scores fails loudly instead of leaving them stale.
     """

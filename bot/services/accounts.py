@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import session_scope
-from bot.db.models import LinkStatus, SpotifyLink
+from bot.db.models import SpotifyLink
 from bot.db.vault import TokenVault
-from bot.services.errors import LinkBroken, NotLinked
+from bot.domain import LinkBroken, LinkStatus, NotLinked
 from bot.services.link_status import mark_link
 from bot.services.linked_members import LinkedMembers
 from bot.services.members import remove_member_data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.db.models import ItemKind
+from bot.domain import ItemKind
 from bot.services.artwork import ArtworkFetcher
 from bot.services.items import ItemSummary
 from bot.services.top import TopService

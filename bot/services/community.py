@@ -1,7 +1,7 @@
 """Community statistics for one guild: leaderboards, who-knows, compatibility, recommendations.
 
 Rankings and lookups only ever show members who are in the guild, visible there and actively
-linked (see bot/services/scores.py, which keeps the per-guild scores they read).
+linked (see bot/store/scores.py, which keeps the per-guild scores they read).
 """
 
 from __future__ import annotations
@@ -9,18 +9,18 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import session_scope
-from bot.db.models import GuildMember, ItemKind, LinkStatus, SpotifyLink
-from bot.services import compat as compat_
-from bot.services import leaderboard as leaderboard_
-from bot.services import recommend as recommend_
-from bot.services import whoknows as whoknows_
-from bot.services.compat import Compat
-from bot.services.errors import LinkBroken, MemberHidden, MemberNotLinked, NotLinked
+from bot.db.models import GuildMember, SpotifyLink
+from bot.domain import ItemKind, LinkBroken, LinkStatus, MemberHidden, MemberNotLinked, NotLinked
 from bot.services.items import DEFAULT_RANGE, ItemSummary
-from bot.services.leaderboard import Leaderboard
-from bot.services.recommend import Recommendation
-from bot.services.scores import rebuild_guild_scores
-from bot.services.whoknows import AUTOCOMPLETE_LIMIT, WhoKnows
+from bot.store import compat as compat_
+from bot.store import leaderboard as leaderboard_
+from bot.store import recommend as recommend_
+from bot.store import whoknows as whoknows_
+from bot.store.compat import Compat
+from bot.store.leaderboard import Leaderboard
+from bot.store.recommend import Recommendation
+from bot.store.scores import rebuild_guild_scores
+from bot.store.whoknows import AUTOCOMPLETE_LIMIT, WhoKnows
 
 
 async def _require_linked(session: AsyncSession, discord_user_id: int) -> None:

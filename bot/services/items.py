@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-from bot.db.models import TimeRange
+from bot.domain import TimeRange, TimeRangeName
 from bot.spotify.ids import SpotifyKind, SpotifyRef
-
-TimeRangeName = Literal["short_term", "medium_term", "long_term"]
 
 RANGE_CODES: dict[str, TimeRange] = {
     "short_term": TimeRange.SHORT,

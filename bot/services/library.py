@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain import InvalidInput
 from bot.services.accounts import AccountService
-from bot.services.errors import InvalidInput
 from bot.services.items import ItemSummary
 from bot.services.summaries import summarize
 from bot.spotify.client import SpotifyUserApi

@@ -8,8 +8,9 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import session_scope
-from bot.db.models import LinkStatus, SpotifyLink
-from bot.services.scores import sync_members
+from bot.db.models import SpotifyLink
+from bot.domain import LinkStatus
+from bot.store.scores import sync_members
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import LinkStatus, SpotifyLink
+from bot.db.models import SpotifyLink
+from bot.domain import LinkStatus
 
 log = logging.getLogger(__name__)
 

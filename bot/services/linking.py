@@ -21,16 +21,17 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import session_scope
-from bot.db.models import LinkStatus, OAuthState, SpotifyLink
+from bot.db.models import OAuthState, SpotifyLink
 from bot.db.vault import TokenUndecryptable, TokenVault
+from bot.domain import LinkStatus
 from bot.services.linked_members import LinkedMembers
 from bot.services.members import remove_member_data
-from bot.services.scores import sync_members
 from bot.services.tokens import StaticTokens
 from bot.spotify.client import SpotifyClient
 from bot.spotify.errors import InvalidClient, InvalidGrant, NotAllowListed, SpotifyError
 from bot.spotify.models import PrivateUser
 from bot.spotify.oauth import SpotifyOAuth, TokenSet, new_pkce, new_state
+from bot.store.scores import sync_members
 
 log = logging.getLogger(__name__)
 

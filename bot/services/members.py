@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.engine import session_scope, upsert_insert
 from bot.db.models import (
     GuildMember,
-    LinkStatus,
     OAuthState,
     Share,
     ShareSave,
@@ -21,8 +20,8 @@ from bot.db.models import (
     TopItem,
     TopSnapshot,
 )
-from bot.services.errors import MemberHidden, MemberNotLinked
-from bot.services.scores import forget_guild, forget_member, sync_members
+from bot.domain import LinkStatus, MemberHidden, MemberNotLinked
+from bot.store.scores import forget_guild, forget_member, sync_members
 
 
 async def remove_member_data(

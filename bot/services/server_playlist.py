@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.db.models import ItemKind
+from bot.domain import InvalidInput, ItemKind
 from bot.services.accounts import AccountService
 from bot.services.community import CommunityService
-from bot.services.errors import InvalidInput
 from bot.services.items import RANGE_WORDS, ItemSummary
 from bot.services.summaries import summarize
 

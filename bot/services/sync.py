@@ -36,12 +36,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import session_scope
-from bot.db.models import ItemKind, LinkStatus, SpotifyLink
+from bot.db.models import SpotifyLink
+from bot.domain import ItemKind, LinkBroken, LinkStatus, NotLinked
 from bot.services.accounts import AccountService
 from bot.services.budget import DEFAULT_WINDOW_SECONDS, RequestBudget
-from bot.services.errors import LinkBroken, NotLinked
 from bot.services.items import RANGE_CODES, ItemSummary
-from bot.services.snapshots import replace_snapshot
 from bot.services.top import fetch_top
 from bot.spotify.client import SpotifyClient
 from bot.spotify.errors import (
@@ -51,6 +50,7 @@ from bot.spotify.errors import (
     RateLimited,
     SpotifyError,
 )
+from bot.store.snapshots import replace_snapshot
 
 log = logging.getLogger(__name__)
 

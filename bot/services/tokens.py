@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import session_scope
-from bot.db.models import LinkStatus, SpotifyLink
+from bot.db.models import SpotifyLink
 from bot.db.vault import TokenUndecryptable, TokenVault
-from bot.services.errors import LinkBroken, NotLinked
+from bot.domain import LinkBroken, LinkStatus, NotLinked
 from bot.spotify.errors import InvalidGrant
 from bot.spotify.oauth import SpotifyOAuth, TokenSet
 

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import session_scope
-from bot.db.models import ItemKind
+from bot.domain import ItemKind
 from bot.services.accounts import AccountService
 from bot.services.items import RANGE_CODES, ItemSummary
-from bot.services.snapshots import read_snapshot, replace_snapshot
 from bot.services.summaries import summarize
 from bot.spotify.client import SpotifyUserApi
+from bot.store.snapshots import read_snapshot, replace_snapshot
 
 TOP_LIMIT = 50
 

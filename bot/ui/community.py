@@ -7,12 +7,12 @@ from datetime import datetime
 
 import discord
 
-from bot.db.models import ItemKind
-from bot.services.compat import Compat
+from bot.domain import ItemKind
 from bot.services.items import RANGE_WORDS, ItemSummary
-from bot.services.leaderboard import Leaderboard
-from bot.services.recommend import Recommendation
-from bot.services.whoknows import WhoKnows
+from bot.store.compat import Compat
+from bot.store.leaderboard import Leaderboard
+from bot.store.recommend import Recommendation
+from bot.store.whoknows import WhoKnows
 from bot.ui.embeds import fit_embed
 from bot.ui.items import ACCENT, ItemLine, item_embed
 from bot.ui.library import line_for

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from bot.services import errors as service
-from bot.services.compat import NoListeningData
+from bot import domain as service
 from bot.spotify import errors as spotify
 from bot.spotify.ids import InvalidSpotifyRef
+from bot.store.compat import NoListeningData
 
 _SCOPE_PURPOSES = {
     "user-top-read": "your top artists and tracks",

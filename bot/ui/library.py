@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import discord
 from discord import app_commands
 
-from bot.db.models import ItemKind
+from bot.domain import ItemKind
 from bot.services.items import RANGE_WORDS, ItemSummary
 from bot.services.library import LibraryChange, LibraryPage
 from bot.services.top import TopList

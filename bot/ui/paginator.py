@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import discord
 
-from bot.logs import bind_context
+from bot.process.logs import bind_context
 from bot.ui.embeds import fit_embed
 from bot.ui.failures import describe_failure
 from bot.ui.replies import GENERIC, send_private

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.sandbox.openapi_check import SpotifyOpenApi
-from bot.sandbox.spotify import SpotifySandbox
-from bot.sandbox.spotify_removed import REMOVED_ENDPOINTS, RemovedEndpoint
+from sandbox.openapi_check import SpotifyOpenApi
+from sandbox.spotify import SpotifySandbox
+from sandbox.spotify_removed import REMOVED_ENDPOINTS, RemovedEndpoint
 from tests.fixtures.spotify_sandbox import bearer, exchange_problems
 
 

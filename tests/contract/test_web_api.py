@@ -8,8 +8,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox.openapi_check import SpotifyOpenApi
-from bot.sandbox.spotify import SpotifySandbox
+from sandbox.openapi_check import SpotifyOpenApi
+from sandbox.spotify import SpotifySandbox
 from tests.fixtures.spotify_sandbox import bearer
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.engine import SQLITE_POOL, create_engine, lock_shared_writes, session_scope
 from bot.db.models import BotState, CatalogItem
 from bot.services.items import ItemSummary
-from bot.services.snapshots import upsert_catalog
+from bot.store.snapshots import upsert_catalog
 from tests.services.community_support import artist
 
 

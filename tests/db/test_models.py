@@ -6,16 +6,8 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import session_scope
-from bot.db.models import (
-    CatalogItem,
-    ItemKind,
-    LinkStatus,
-    OAuthState,
-    SpotifyLink,
-    TimeRange,
-    TopItem,
-    TopSnapshot,
-)
+from bot.db.models import CatalogItem, OAuthState, SpotifyLink, TopItem, TopSnapshot
+from bot.domain import ItemKind, LinkStatus, TimeRange
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 MEMBER = 123456789012345678

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from bot.app import Encore
-from bot.sandbox.discord import DiscordStandIn
-from bot.sandbox.discord_client import running_client
+from sandbox.discord import DiscordStandIn
+from sandbox.discord_client import running_client
 from tests.e2e.harness import World, encore_settings, free_port
 from tests.e2e.secrets_check import LogCollector, database_text, leaks
 from tests.fixtures.spotify_sandbox import SandboxFactory

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.app import Encore
 from bot.config import Settings
-from bot.sandbox.demo import (
+from sandbox.demo import (
     CLIENT_ID,
     CLIENT_SECRET,
     CallbackPage,
@@ -17,10 +17,10 @@ from bot.sandbox.demo import (
     link_button_url,
     walk_link,
 )
-from bot.sandbox.discord import DiscordStandIn
-from bot.sandbox.discord_interactions import StandInInteraction
-from bot.sandbox.discord_models import StandInGuild, StandInMessage, StandInUser
-from bot.sandbox.spotify import SpotifySandbox
+from sandbox.discord import DiscordStandIn
+from sandbox.discord_interactions import StandInInteraction
+from sandbox.discord_models import StandInGuild, StandInMessage, StandInUser
+from sandbox.spotify import SpotifySandbox
 
 __all__ = [
     "CLIENT_ID",

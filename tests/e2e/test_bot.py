@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Encore
-from bot.db.models import LinkStatus, SpotifyLink
-from bot.sandbox.discord_client import running_client
+from bot.db.models import SpotifyLink
+from bot.domain import LinkStatus
+from sandbox.discord_client import running_client
 from tests.e2e.harness import World, encore_settings
 
 pytestmark = pytest.mark.e2e

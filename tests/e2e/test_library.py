@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from bot.db.models import ItemKind, TopSnapshot
+from bot.db.models import TopSnapshot
+from bot.domain import ItemKind
 from tests.e2e.harness import World, button_id, has_text
 
 pytestmark = pytest.mark.e2e

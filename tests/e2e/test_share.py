@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.app import Encore
-from bot.sandbox.discord_client import running_client
-from bot.sandbox.discord_models import StandInMessage
+from sandbox.discord_client import running_client
+from sandbox.discord_models import StandInMessage
 from tests.e2e.harness import World, has_text
 
 pytestmark = pytest.mark.e2e

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox import demo
-from bot.sandbox.demo import LOG_FILE, run_demo
-from bot.sandbox.openapi_check import SpotifyOpenApi
-from bot.sandbox.spotify import SpotifySandbox
+from sandbox import demo
+from sandbox.demo import LOG_FILE, run_demo
+from sandbox.openapi_check import SpotifyOpenApi
+from sandbox.spotify import SpotifySandbox
 from tests.e2e.secrets_check import leaks
 from tests.fixtures.spotify_sandbox import exchange_problems
 

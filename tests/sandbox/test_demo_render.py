@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from bot.sandbox.demo_render import Style, Transcript, plain_text, render_message
-from bot.sandbox.discord_models import (
+from sandbox.demo_render import Style, Transcript, plain_text, render_message
+from sandbox.discord_models import (
     FLAG_EPHEMERAL,
     SETTABLE_FLAGS,
     Json,

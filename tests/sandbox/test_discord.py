@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 from PIL import Image
 
-from bot.sandbox.discord import DiscordStandIn, StandInGuild, StandInUser
+from sandbox.discord import DiscordStandIn, StandInGuild, StandInUser
 from tests.fixtures.discord_standin import running_client
 
 TIME_RANGES = [

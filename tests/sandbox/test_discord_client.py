@@ -5,8 +5,8 @@ import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.sandbox.discord import DiscordStandIn
-from bot.sandbox.discord_client import running_client
+from sandbox.discord import DiscordStandIn
+from sandbox.discord_client import running_client
 
 
 def client() -> discord.Client:

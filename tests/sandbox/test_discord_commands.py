@@ -4,13 +4,13 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.discord_commands import CommandRegistry, command_data
-from bot.sandbox.discord_models import (
+from sandbox.discord_commands import CommandRegistry, command_data
+from sandbox.discord_models import (
     StandInChannel,
     StandInMember,
     StandInUser,
 )
-from bot.sandbox.discord_validation import InvalidFormBody
+from sandbox.discord_validation import InvalidFormBody
 
 GUILD_ID = 7
 ALICE = StandInUser(11, "alice")

@@ -7,7 +7,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.sandbox.discord import DiscordStandIn
+from sandbox.discord import DiscordStandIn
 from tests.fixtures.discord_standin import raw_gateway, running_client
 
 

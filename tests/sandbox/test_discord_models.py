@@ -4,7 +4,7 @@ import io
 
 from PIL import Image
 
-from bot.sandbox.discord_models import (
+from sandbox.discord_models import (
     FLAG_EPHEMERAL,
     FLAG_LOADING,
     FLAG_SUPPRESS_EMBEDS,

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox.discord import DiscordStandIn, StandInGuild, StandInInteraction, StandInUser
+from sandbox.discord import DiscordStandIn, StandInGuild, StandInInteraction, StandInUser
 from tests.fixtures.discord_standin import RawGateway, raw_gateway
 
 PING = {

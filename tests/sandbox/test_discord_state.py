@@ -1,8 +1,8 @@
 """Interaction payloads: what INTERACTION_CREATE carries in a guild and in a DM."""
 
-from bot.sandbox.discord_interactions import APPLICATION_COMMAND, StandInInteraction
-from bot.sandbox.discord_models import StandInChannel, StandInGuild, StandInMember
-from bot.sandbox.discord_state import World
+from sandbox.discord_interactions import APPLICATION_COMMAND, StandInInteraction
+from sandbox.discord_models import StandInChannel, StandInGuild, StandInMember
+from sandbox.discord_state import World
 
 
 def world_with_guild() -> tuple[World, StandInGuild]:

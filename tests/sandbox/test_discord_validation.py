@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.discord_validation import (
+from sandbox.discord_validation import (
     InvalidFormBody,
     choices_problems,
     command_problems,

@@ -1,7 +1,7 @@
 from typing import Any
 
-from bot.sandbox.openapi_check import SpotifyOpenApi
-from bot.sandbox.spotify import RecordedRequest
+from sandbox.openapi_check import SpotifyOpenApi
+from sandbox.spotify import RecordedRequest
 from tests.fixtures.spotify_sandbox import exchange_problems
 
 ARTIST = {

@@ -5,8 +5,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox.spotify import NOT_ALLOW_LISTED, SpotifySandbox
-from bot.sandbox.spotify_users import TIME_RANGES
+from sandbox.spotify import NOT_ALLOW_LISTED, SpotifySandbox
+from sandbox.spotify_users import TIME_RANGES
 from tests.fixtures.spotify_sandbox import SandboxFactory, bearer
 
 

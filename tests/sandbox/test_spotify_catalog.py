@@ -1,4 +1,4 @@
-from bot.sandbox.spotify_catalog import (
+from sandbox.spotify_catalog import (
     BASE62,
     build_catalog,
     is_spotify_id,

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.sandbox.spotify_faults import SandboxFaults, path_matches
+from sandbox.spotify_faults import SandboxFaults, path_matches
 
 
 @pytest.mark.parametrize(

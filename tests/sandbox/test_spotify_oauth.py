@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 
-from bot.sandbox.spotify import SpotifySandbox
-from bot.sandbox.spotify_oauth import redirect_uri_problem
 from bot.spotify.oauth import SCOPES
+from sandbox.spotify import SpotifySandbox
+from sandbox.spotify_oauth import redirect_uri_problem
 from tests.fixtures.spotify_sandbox import SandboxFactory
 
 REDIRECT = "http://127.0.0.1:8080/callback"

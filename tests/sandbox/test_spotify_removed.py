@@ -1,6 +1,6 @@
 import pytest
 
-from bot.sandbox.spotify_removed import removed_endpoint
+from sandbox.spotify_removed import removed_endpoint
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """A small guild world for the community tests, changed the way the bot changes it.
 
-Every change calls the score hooks exactly where bot/services/scores.py says the bot must.
+Every change calls the score hooks exactly where bot/store/scores.py says the bot must.
 """
 
 from __future__ import annotations
@@ -19,16 +19,14 @@ from bot.db.models import (
     GuildItemScore,
     GuildMember,
     GuildScoreMember,
-    ItemKind,
-    LinkStatus,
     SpotifyLink,
-    TimeRange,
 )
+from bot.domain import ItemKind, LinkStatus, TimeRange
 from bot.services.items import ItemSummary
 from bot.services.members import remove_member_data
-from bot.services.scores import forget_guild, forget_member, sync_members
-from bot.services.snapshots import replace_snapshot
 from bot.spotify.ids import SpotifyKind
+from bot.store.scores import forget_guild, forget_member, sync_members
+from bot.store.snapshots import replace_snapshot
 
 GUILD = 1
 OTHER_GUILD = 2

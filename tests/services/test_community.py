@@ -5,9 +5,9 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import session_scope
-from bot.db.models import GuildItemScore, ItemKind, LinkStatus
+from bot.db.models import GuildItemScore
+from bot.domain import ItemKind, LinkBroken, LinkStatus, MemberHidden, MemberNotLinked, NotLinked
 from bot.services.community import CommunityService
-from bot.services.errors import LinkBroken, MemberHidden, MemberNotLinked, NotLinked
 from tests.services.community_support import GUILD, MEDIUM, World, artist, score_rows
 
 

@@ -12,15 +12,15 @@ from cryptography.fernet import Fernet
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import LinkStatus, SpotifyLink
+from bot.db.models import SpotifyLink
 from bot.db.vault import TokenVault
-from bot.sandbox.population import link_members, sandbox_oauth
-from bot.sandbox.spotify import SpotifySandbox
+from bot.domain import LinkBroken, LinkStatus, NotLinked
 from bot.services.accounts import AccountService
-from bot.services.errors import LinkBroken, NotLinked
 from bot.services.linked_members import LinkedMembers
 from bot.spotify.client import SpotifyClient
 from bot.spotify.errors import InvalidGrant
+from sandbox.population import link_members, sandbox_oauth
+from sandbox.spotify import SpotifySandbox
 
 
 @dataclass

@@ -16,16 +16,17 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_engine, make_session_factory, session_scope
-from bot.db.models import ItemKind, LinkStatus, SpotifyLink
+from bot.db.models import SpotifyLink
 from bot.db.vault import TokenVault
-from bot.sandbox.population import sandbox_oauth
-from bot.sandbox.spotify import RecordedRequest, SpotifySandbox
+from bot.domain import ItemKind, LinkStatus
 from bot.services.accounts import AccountService
 from bot.services.items import RANGE_CODES
-from bot.services.snapshots import read_snapshot
 from bot.services.sync import DEFAULT_LEASE, JITTER, LISTS, RETRY_BACKOFF, SyncOutcome, SyncService
 from bot.spotify.client import SpotifyClient
 from bot.spotify.oauth import SCOPES
+from bot.store.snapshots import read_snapshot
+from sandbox.population import sandbox_oauth
+from sandbox.spotify import RecordedRequest, SpotifySandbox
 
 INTERVAL = timedelta(hours=12)
 TOP = "/me/top"

@@ -9,11 +9,11 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 
-from bot.sandbox import population
-from bot.sandbox.spotify import SpotifySandbox
 from bot.spotify.client import SpotifyClient, SpotifyUserApi
 from bot.spotify.errors import InvalidGrant, MissingScope, NotAllowListed
 from bot.spotify.oauth import SCOPES, SpotifyOAuth, new_pkce, new_state
+from sandbox import population
+from sandbox.spotify import SpotifySandbox
 from tests.spotify.conftest import FakeTokens
 
 REDIRECT_URI = "http://127.0.0.1:8080/callback"

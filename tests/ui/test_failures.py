@@ -1,6 +1,6 @@
 import pytest
 
-from bot.services import errors as service
+from bot import domain as service
 from bot.spotify import errors as spotify
 from bot.spotify.ids import InvalidSpotifyRef
 from bot.ui.failures import (

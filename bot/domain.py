@@ -1,0 +1,87 @@
+"""Domain types every layer may import: item kinds, time ranges, link status and the errors a
+member can act on. The ORM stores these; it does not define them."""
+
+from __future__ import annotations
+
+import enum
+from typing import Literal
+
+TimeRangeName = Literal["short_term", "medium_term", "long_term"]
+
+
+class LinkStatus(enum.StrEnum):
+    ACTIVE = "active"
+    BROKEN = "broken"  # tokens no longer decrypt (key lost or rotated away)
+    REVOKED = "revoked"  # Spotify answered invalid_grant: the member must /link again
+    NOT_ALLOWED = "not_allowed"  # Development Mode: not on the app's allow-list
+
+
+class ItemKind(enum.IntEnum):
+    ARTIST = 1
+    TRACK = 2
+    ALBUM = 3
+
+
+class TimeRange(enum.IntEnum):
+    """Spotify's top-list periods; the value is the stored code, `api_name` what Spotify takes."""
+
+    SHORT = 1
+    MEDIUM = 2
+    LONG = 3
+
+    @property
+    def api_name(self) -> TimeRangeName:
+        return _API_NAMES[self]
+
+    @property
+    def words(self) -> str:
+        return _WORDS[self]
+
+    @classmethod
+    def from_name(cls, name: str) -> TimeRange:
+        """The range for Spotify's name of it ("short_term", ...); ValueError for anything else."""
+        for time_range, api_name in _API_NAMES.items():
+            if api_name == name:
+                return time_range
+        raise ValueError(f"unknown time range {name!r}")
+
+
+_API_NAMES: dict[TimeRange, TimeRangeName] = {
+    TimeRange.SHORT: "short_term",
+    TimeRange.MEDIUM: "medium_term",
+    TimeRange.LONG: "long_term",
+}
+_WORDS: dict[TimeRange, str] = {
+    TimeRange.SHORT: "last 4 weeks",
+    TimeRange.MEDIUM: "last 6 months",
+    TimeRange.LONG: "last year",
+}
+DEFAULT_TIME_RANGE = TimeRange.MEDIUM
+
+
+class ServiceError(Exception):
+    """Base of every error the services raise on purpose."""
+
+
+class NotLinked(ServiceError):
+    """The invoking member has not linked a Spotify account."""
+
+
+class LinkBroken(ServiceError):
+    """The member's stored link can no longer be used (tokens refused or unreadable)."""
+
+
+class MemberHidden(ServiceError):
+    """The member asked about keeps their Spotify activity private in this server."""
+
+
+class MemberNotLinked(ServiceError):
+    """The member asked about has not linked a Spotify account."""
+
+
+class InvalidInput(ServiceError):
+    """An option value the member gave cannot be used; the message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
