@@ -1,7 +1,8 @@
-"""Shared fixtures live in tests/fixtures/, one module per stand-in or resource."""
+"""Shared fixtures and helpers live in tests/helpers/, one module per stand-in or resource."""
 
 pytest_plugins = [
-    "tests.fixtures.db",
-    "tests.fixtures.spotify_sandbox",
-    "tests.fixtures.discord_standin",
+    "tests.helpers.db",
+    "tests.helpers.spotify_sandbox",
+    "tests.helpers.discord_standin",
+    "tests.helpers.world",
 ]

@@ -13,7 +13,7 @@ import pytest
 from bot.process.diagnostics import application_id_from_token
 from sandbox.discord import DiscordStandIn
 from sandbox.spotify import SpotifySandbox
-from tests.e2e.harness import CLIENT_ID, CLIENT_SECRET, free_port
+from tests.helpers.world import CLIENT_ID, CLIENT_SECRET, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,7 +22,7 @@ from sandbox.discord import DiscordStandIn
 from sandbox.discord_client import running_client
 from sandbox.population import link_members
 from sandbox.spotify import SpotifySandbox
-from tests.e2e.harness import CLIENT_ID, CLIENT_SECRET, encore_settings, free_port, has_text
+from tests.helpers.world import CLIENT_ID, CLIENT_SECRET, encore_settings, free_port, has_text
 from tests.test_main import bot_env
 
 KEY = Fernet.generate_key().decode()

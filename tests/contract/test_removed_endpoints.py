@@ -11,7 +11,7 @@ import pytest
 from sandbox.openapi_check import SpotifyOpenApi
 from sandbox.spotify import SpotifySandbox
 from sandbox.spotify_removed import REMOVED_ENDPOINTS, RemovedEndpoint
-from tests.fixtures.spotify_sandbox import bearer, exchange_problems
+from tests.helpers.spotify_sandbox import bearer, exchange_problems
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from sandbox.openapi_check import SpotifyOpenApi
 from sandbox.spotify import SpotifySandbox
-from tests.fixtures.spotify_sandbox import bearer
+from tests.helpers.spotify_sandbox import bearer
 
 
 @dataclass

@@ -10,7 +10,7 @@ from bot.db.engine import SQLITE_POOL, create_engine, lock_shared_writes, sessio
 from bot.db.models import BotState, CatalogItem
 from bot.services.items import ItemSummary
 from bot.store.snapshots import upsert_catalog
-from tests.services.community_support import artist
+from tests.helpers.community import artist
 
 
 async def test_sqlite_connections_get_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:

@@ -15,8 +15,8 @@ from sandbox import demo
 from sandbox.demo import LOG_FILE, run_demo
 from sandbox.openapi_check import SpotifyOpenApi
 from sandbox.spotify import SpotifySandbox
-from tests.e2e.secrets_check import leaks
-from tests.fixtures.spotify_sandbox import exchange_problems
+from tests.helpers.secrets import leaks
+from tests.helpers.spotify_sandbox import exchange_problems
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from discord.ext import commands
 from PIL import Image
 
 from sandbox.discord import DiscordStandIn, StandInGuild, StandInUser
-from tests.fixtures.discord_standin import running_client
+from tests.helpers.discord_standin import running_client
 
 TIME_RANGES = [
     app_commands.Choice(name="last 4 weeks", value="short_term"),

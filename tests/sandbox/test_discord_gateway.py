@@ -8,7 +8,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from sandbox.discord import DiscordStandIn
-from tests.fixtures.discord_standin import raw_gateway, running_client
+from tests.helpers.discord_standin import raw_gateway, running_client
 
 
 async def test_identify_gets_ready_then_each_guild(discord_standin: DiscordStandIn) -> None:

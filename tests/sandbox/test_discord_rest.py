@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from sandbox.discord import DiscordStandIn, StandInGuild, StandInInteraction, StandInUser
-from tests.fixtures.discord_standin import RawGateway, raw_gateway
+from tests.helpers.discord_standin import RawGateway, raw_gateway
 
 PING = {
     "name": "ping",

@@ -2,7 +2,7 @@ from typing import Any
 
 from sandbox.openapi_check import SpotifyOpenApi
 from sandbox.spotify import RecordedRequest
-from tests.fixtures.spotify_sandbox import exchange_problems
+from tests.helpers.spotify_sandbox import exchange_problems
 
 ARTIST = {
     "external_urls": {"spotify": "https://open.spotify.com/artist/0TnOYISbd1XYRBk9myaseg"},

@@ -7,7 +7,7 @@ import pytest
 
 from sandbox.spotify import NOT_ALLOW_LISTED, SpotifySandbox
 from sandbox.spotify_users import TIME_RANGES
-from tests.fixtures.spotify_sandbox import SandboxFactory, bearer
+from tests.helpers.spotify_sandbox import SandboxFactory, bearer
 
 
 async def get(

@@ -10,7 +10,7 @@ import pytest
 from bot.spotify.oauth import SCOPES
 from sandbox.spotify import SpotifySandbox
 from sandbox.spotify_oauth import redirect_uri_problem
-from tests.fixtures.spotify_sandbox import SandboxFactory
+from tests.helpers.spotify_sandbox import SandboxFactory
 
 REDIRECT = "http://127.0.0.1:8080/callback"
 CLIENT = aiohttp.encode_basic_auth("sandbox-client", "sandbox-secret")

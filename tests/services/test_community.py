@@ -8,7 +8,7 @@ from bot.db.engine import session_scope
 from bot.db.models import GuildItemScore
 from bot.domain import ItemKind, LinkBroken, LinkStatus, MemberHidden, MemberNotLinked, NotLinked
 from bot.services.community import CommunityService
-from tests.services.community_support import GUILD, MEDIUM, World, artist, score_rows
+from tests.helpers.community import GUILD, MEDIUM, World, artist, score_rows
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import GuildMember
 from bot.services.members import MembershipService
-from tests.services.community_support import World
+from tests.helpers.community import World
 
 
 async def test_noted_members_are_written_in_one_batch(

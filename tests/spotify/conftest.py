@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot.spotify.client import SpotifyClient
 from bot.spotify.oauth import SCOPES, SpotifyOAuth
-from tests.spotify import samples
+from tests.helpers import spotify_samples as samples
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

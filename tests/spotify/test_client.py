@@ -24,7 +24,7 @@ from bot.spotify.errors import (
     Unauthorized,
 )
 from bot.spotify.oauth import SCOPES, SpotifyOAuth
-from tests.spotify import samples
+from tests.helpers import spotify_samples as samples
 from tests.spotify.conftest import FakeSpotify, FakeTokens, Reply, error_body
 
 MakeClient = Callable[..., SpotifyClient]

@@ -23,7 +23,7 @@ from bot.spotify.models import (
     SimplePlaylist,
     Track,
 )
-from tests.spotify import samples
+from tests.helpers import spotify_samples as samples
 
 
 def test_track_with_album_and_artists() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from bot.spotify.models import Artist, CursorPage, Page
 from bot.spotify.paging import MAX_PAGES, iter_cursor, iter_offset
-from tests.spotify import samples
+from tests.helpers import spotify_samples as samples
 
 
 class EndlessOffsets:

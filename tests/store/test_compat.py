@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.store.compat import Compat, NoListeningData, compat, percent
 from bot.store.scores import weight
-from tests.services.community_support import MEDIUM, World, artist, track
+from tests.helpers.community import MEDIUM, World, artist, track
 
 
 async def match(sessions: async_sessionmaker[AsyncSession], a: int, b: int) -> Compat:

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.domain import InvalidInput, ItemKind, LinkStatus, TimeRange
 from bot.store.leaderboard import Leaderboard, leaderboard
 from bot.store.scores import SCORE_SCALE, weight
-from tests.services.community_support import (
+from tests.helpers.community import (
     GUILD,
     MEDIUM,
     NOW,

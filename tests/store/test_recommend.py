@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.domain import LinkStatus, TimeRange
 from bot.store.compat import NoListeningData, compat, similarity, stored_ranks
 from bot.store.recommend import Recommendation, recommend, similar_members
-from tests.services.community_support import GUILD, MEDIUM, World, artist, track
+from tests.helpers.community import GUILD, MEDIUM, World, artist, track
 
 
 async def recommended(

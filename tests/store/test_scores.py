@@ -23,7 +23,7 @@ from bot.db.models import (
 )
 from bot.domain import InvalidInput, ItemKind, LinkStatus, TimeRange
 from bot.store.scores import range_code, rebuild_guild_scores, weight
-from tests.services.community_support import (
+from tests.helpers.community import (
     GUILD,
     NOW,
     OTHER_GUILD,

@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.domain import LinkStatus, TimeRange
 from bot.store.scores import SCORE_SCALE, weight
 from bot.store.whoknows import WhoKnows, known_artists, who_knows
-from tests.services.community_support import (
+from tests.helpers.community import (
     GUILD,
     MEDIUM,
     OTHER_GUILD,

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from bot.ui import limits
 from bot.ui.embeds import embed_length, fit_embed, fit_embeds
 from bot.ui.text import text_length
-from tests.ui.support import assert_within_limits, long_names
+from tests.helpers.ui import assert_within_limits, long_names
 
 
 def test_embed_length_counts_every_text_part() -> None:

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.ui.items import EMPTY_PAGE, ItemLine, item_embed, list_page_embed, render_line
-from tests.ui.support import assert_no_raw_mention, assert_within_limits, long_names, names
+from tests.helpers.ui import assert_no_raw_mention, assert_within_limits, long_names, names
 
 URL = "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC"
 ART = "https://i.scdn.co/image/ab67616d0000b273"

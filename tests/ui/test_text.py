@@ -18,7 +18,7 @@ from bot.ui.text import (
     text_length,
     truncate,
 )
-from tests.ui.support import RAW_MENTION, long_names, names
+from tests.helpers.ui import RAW_MENTION, long_names, names
 
 
 def test_text_length_counts_astral_characters_twice() -> None:

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from tests.e2e.harness import World
+from tests.helpers.world import World
 
 pytestmark = pytest.mark.e2e
 

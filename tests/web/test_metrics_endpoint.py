@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.db.vault import load_or_create_keys
 from bot.process.logs import ContextFilter
 from sandbox.discord import StandInUser
-from tests.e2e.harness import World, button_id
+from tests.helpers.world import World, button_id
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ import pytest
 from bot.app import Encore
 from sandbox.discord_client import running_client
 from sandbox.discord_models import StandInMessage
-from tests.e2e.harness import World, has_text
+from tests.helpers.world import World, has_text
 
 pytestmark = pytest.mark.e2e
 

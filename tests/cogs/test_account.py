@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import OAuthState, SpotifyLink
-from tests.e2e.harness import World, has_text, link_button_url
+from tests.helpers.world import World, has_text, link_button_url
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from bot.db.models import TopSnapshot
 from bot.domain import ItemKind
-from tests.e2e.harness import World, button_id, has_text
+from tests.helpers.world import World, button_id, has_text
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from bot.app import Encore
 from bot.db.models import SpotifyLink
 from bot.domain import LinkStatus
 from sandbox.discord_client import running_client
-from tests.e2e.harness import World, encore_settings
+from tests.helpers.world import World, encore_settings
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import World
+from tests.helpers.world import World
 
 pytestmark = pytest.mark.e2e
 
