@@ -8,8 +8,10 @@ bot sent back (`StandInInteraction.wait_message`, `channel_messages`, `.requests
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -18,6 +20,7 @@ from aiohttp import web
 from sandbox.discord_commands import command_data
 from sandbox.discord_gateway import (
     INTENT_GUILD_MEMBERS,
+    INTENT_GUILD_PRESENCES,
     INTENT_GUILDS,
     Gateway,
     GatewaySession,
@@ -40,6 +43,7 @@ from sandbox.discord_models import (
     StandInUser,
     iso_now,
 )
+from sandbox.discord_presence import Presence, SpotifyTrack, spotify_activity
 from sandbox.discord_rest import RecordedRequest, Rest
 from sandbox.discord_state import World
 
@@ -48,6 +52,8 @@ __all__ = [
     "InteractionResponse",
     "MessageRevision",
     "RecordedRequest",
+    "SpotifyPlay",
+    "SpotifyTrack",
     "StandInAttachment",
     "StandInChannel",
     "StandInGuild",
@@ -56,6 +62,9 @@ __all__ = [
     "StandInMessage",
     "StandInUser",
 ]
+
+SpotifyPlay = tuple["StandInUser | int", SpotifyTrack, datetime]
+"""(user, track, started_at) for `DiscordStandIn.play_spotify_many`."""
 
 DEFAULT_APPLICATION_ID = 1_100_000_000_000_000_001
 
@@ -80,6 +89,7 @@ class DiscordStandIn:
         self._gateway = Gateway(self._world, heartbeat_interval_ms=heartbeat_interval_ms)
         self._rest = Rest(self._world, lambda: self.gateway_url)
         self._runner: web.AppRunner | None = None
+        self._listening_sessions: dict[int, str] = {}
         self.base_url = ""
         self.outside_hosts: list[str] = []
         """Host names a client guarded by `running_client` tried to reach (e.g. discord.com)."""
@@ -284,6 +294,14 @@ class DiscordStandIn:
         guild.members[user.id] = member
         event = {"guild_id": str(guild_id), **member.payload()}
         self._gateway.dispatch(guild_id, "GUILD_MEMBER_ADD", event, INTENT_GUILD_MEMBERS)
+        presence = self._world.presences.get(user.id)
+        if presence is not None:
+            self._gateway.dispatch(
+                guild_id,
+                "PRESENCE_UPDATE",
+                presence.payload(user.id, guild_id),
+                INTENT_GUILD_PRESENCES,
+            )
         self._world.changes.notify()
         return member
 
@@ -296,6 +314,92 @@ class DiscordStandIn:
         event = {"guild_id": str(guild_id), "user": member.user.payload()}
         self._gateway.dispatch(guild_id, "GUILD_MEMBER_REMOVE", event, INTENT_GUILD_MEMBERS)
         self._world.changes.notify()
+
+    # presences
+
+    def play_spotify(
+        self,
+        user: StandInUser | int,
+        track: SpotifyTrack,
+        *,
+        started_at: datetime | None = None,
+        duration_ms: int | None = None,
+    ) -> Json:
+        """`user` listens to `track` on Spotify from `started_at` (default: now) for
+        `duration_ms` (default: the track's length). Like Discord, sends one PRESENCE_UPDATE per
+        guild the user shares with the bot, to sessions that asked for presences; later
+        GUILD_CREATEs carry it too. Returns the activity."""
+        user_id = self._world.user(user).id
+        activity = self._activity(user_id, track, started_at or datetime.now(UTC), duration_ms)
+        self._set_presence(user_id, Presence(activities=[activity]), self._shared_guilds())
+        self._world.changes.notify()
+        return activity
+
+    def play_spotify_many(self, plays: Iterable[SpotifyPlay]) -> int:
+        """`play_spotify` for many (user, track, started_at) at once, in order, for benchmarks;
+        returns how many PRESENCE_UPDATE events were dispatched."""
+        shared = self._shared_guilds()
+        sent = 0
+        for user, track, started_at in plays:
+            user_id = user.id if isinstance(user, StandInUser) else user
+            activity = self._activity(user_id, track, started_at, None)
+            sent += self._set_presence(user_id, Presence(activities=[activity]), shared)
+        self._world.changes.notify()
+        return sent
+
+    def stop_spotify(self, user: StandInUser | int) -> None:
+        """The music stops: the activity goes (PRESENCE_UPDATE with none), the user stays online."""
+        user_id = self._world.user(user).id
+        self._set_presence(user_id, Presence(), self._shared_guilds())
+        self._world.changes.notify()
+
+    def go_offline(self, user: StandInUser | int) -> None:
+        """The user closes Discord: status offline, no activities."""
+        user_id = self._world.user(user).id
+        self._set_presence(user_id, Presence(status="offline"), self._shared_guilds())
+        del self._world.presences[user_id]
+        self._world.changes.notify()
+
+    def presence(self, user: StandInUser | int) -> Presence | None:
+        """The user's current presence (None: offline)."""
+        return self._world.presences.get(self._world.user(user).id)
+
+    async def flushed(self, timeout: float = 10) -> None:  # noqa: ASYNC109
+        """Until every event dispatched so far is written to the bot's websockets."""
+        await asyncio.wait_for(self._gateway.flushed(), timeout)
+
+    def _activity(
+        self, user_id: int, track: SpotifyTrack, started_at: datetime, duration_ms: int | None
+    ) -> Json:
+        session_id = self._listening_sessions.setdefault(user_id, secrets.token_hex(16))
+        return spotify_activity(
+            user_id,
+            track,
+            started_at=started_at,
+            duration_ms=track.duration_ms if duration_ms is None else duration_ms,
+            session_id=session_id,
+            created_at=datetime.now(UTC),
+        )
+
+    def _shared_guilds(self) -> dict[int, list[int]]:
+        """The ids of the guilds each user shares with the bot."""
+        shared: dict[int, list[int]] = {}
+        for guild in self._world.guilds.values():
+            for user_id in guild.members:
+                shared.setdefault(user_id, []).append(guild.id)
+        return shared
+
+    def _set_presence(
+        self, user_id: int, presence: Presence, shared: Mapping[int, list[int]]
+    ) -> int:
+        self._world.presences[user_id] = presence
+        sent = 0
+        for guild_id in shared.get(user_id, ()):
+            data = presence.payload(user_id, guild_id)
+            sent += self._gateway.dispatch(
+                guild_id, "PRESENCE_UPDATE", data, INTENT_GUILD_PRESENCES
+            )
+        return sent
 
     def _guild(self, guild_id: int) -> StandInGuild:
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import uuid
 from collections.abc import Callable
@@ -58,6 +59,11 @@ class _Connection:
                 await self.ws.send_str(item)
             except ConnectionError:
                 return
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 @dataclass(eq=False)
@@ -137,7 +143,24 @@ class Gateway:
         members = list(guild.members.values())
         if not session.intents & INTENT_GUILD_PRESENCES:
             members = [m for m in members if m.user.id == self.world.bot.id]
-        return guild.payload(members=members)
+            return guild.payload(members=members)
+        presences = [
+            presence.payload(user_id)
+            for user_id in guild.members
+            if (presence := self.world.presences.get(user_id)) is not None
+        ]
+        return guild.payload(members=members, presences=presences)
+
+    async def flushed(self) -> None:
+        """Until every frame dispatched so far is written to the connected shards' websockets."""
+        loop = asyncio.get_running_loop()
+        waiters = []
+        for session in self.sessions:
+            if session.connection is not None:
+                sent: asyncio.Future[None] = loop.create_future()
+                session.connection.after_sent(functools.partial(_resolve, sent))
+                waiters.append(sent)
+        await asyncio.gather(*waiters)
 
     async def reconnect(self, shard_id: int | None = None) -> None:
         """Ask the client to reconnect (op 7); discord.py then RESUMEs."""

@@ -190,8 +190,9 @@ class StandInGuild:
             "flags": 0,
         }
 
-    def payload(self, *, members: list[StandInMember]) -> Json:
-        """The GUILD_CREATE payload, carrying `members` (the whole list only with presences)."""
+    def payload(self, *, members: list[StandInMember], presences: list[Json] | None = None) -> Json:
+        """The GUILD_CREATE payload, carrying `members` (the whole list only with presences)
+        and `presences` (only to sessions that asked for them)."""
         return {
             "id": str(self.id),
             "name": self.name,
@@ -231,7 +232,7 @@ class StandInGuild:
             "members": [m.payload() for m in members],
             "channels": [c.payload() for c in self.channels],
             "threads": [],
-            "presences": [],
+            "presences": presences or [],
             "voice_states": [],
             "stage_instances": [],
             "guild_scheduled_events": [],

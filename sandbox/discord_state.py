@@ -21,6 +21,7 @@ from sandbox.discord_models import (
     StandInUser,
     UploadedFile,
 )
+from sandbox.discord_presence import Presence
 
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 APPLICATION_FLAGS = (1 << 13) | (1 << 15) | (1 << 19)
@@ -37,6 +38,8 @@ class World:
         self.owner = StandInUser(self.ids.next(), "owner")
         self.users: dict[int, StandInUser] = {u.id: u for u in (self.bot, self.owner)}
         self.guilds: dict[int, StandInGuild] = {}
+        self.presences: dict[int, Presence] = {}
+        """Users who are online, by user id; everyone else is offline."""
         self.dm_channels: dict[int, StandInChannel] = {}
         self.messages: dict[int, StandInMessage] = {}
         self.interactions: dict[str, StandInInteraction] = {}
