@@ -6,8 +6,9 @@ success (a refused request is refused precisely because it is invalid); answers 
 checked, and an error status the description does not list for an operation must still carry
 the Web API's error shape. Loading the 7,500-line description takes a moment: `load()` caches it.
 
-Two defects of the description are mended when it is loaded (see `_map_discriminators` and
-`_wrap_bare_error_objects`); everything else is taken as written.
+Four defects of the description are mended when it is loaded (see `_map_discriminators`,
+`_wrap_bare_error_objects`, `_add_no_content_answers` and `_null_contexts`); everything else
+is taken as written.
 
 Needs the dev dependencies (openapi-core, PyYAML): for tests and benchmarks, not the bot.
 """
@@ -151,10 +152,37 @@ def _wrap_bare_error_objects(spec: dict[str, Any]) -> None:
                     }
 
 
+NO_CONTENT_OPERATIONS = (("/me/player/currently-playing", "get"), ("/me/player", "get"))
+
+
+def _add_no_content_answers(spec: dict[str, Any]) -> None:
+    """List the 204 that the player reads answer when nothing plays.
+
+    Spotify documents "204 No Content" for them in prose; the description lists only 200.
+    """
+    for path, method in NO_CONTENT_OPERATIONS:
+        answers = spec["paths"][path][method]["responses"]
+        answers.setdefault("204", {"description": "Nothing is playing."})
+
+
+def _null_contexts(spec: dict[str, Any]) -> None:
+    """Let the `context` of a play be null, as Spotify sends it for a track played outside an
+    album, artist, playlist or show (the description says "Can be `null`" for
+    CurrentlyPlayingObject, yet its schema, like PlayHistoryObject's, refuses null)."""
+    schemas = spec["components"]["schemas"]
+    for name in ("CurrentlyPlayingObject", "PlayHistoryObject"):
+        properties = schemas[name]["properties"]
+        properties["context"] = {
+            "anyOf": [properties["context"], {"nullable": True, "enum": [None]}]
+        }
+
+
 class SpotifyOpenApi:
     def __init__(self, spec: dict[str, Any]) -> None:
         _map_discriminators(spec)
         _wrap_bare_error_objects(spec)
+        _add_no_content_answers(spec)
+        _null_contexts(spec)
         self._api = OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
         error_object = spec["components"]["schemas"]["ErrorObject"]
         self._error_shape = OAS30Validator(

@@ -10,7 +10,8 @@ demo start one per use::
 
 Every request is recorded in `requests`; `faults` injects rate limits, server errors and
 latency; `revoke`, `expire_access_tokens` and `SandboxUser.allow_listed` play out revoked
-grants, expired tokens and Development Mode's allow-list.
+grants, expired tokens and Development Mode's allow-list. `play` and `set_currently_playing`
+script what users listen to; `presence_track` gives the same track as Discord shows it.
 """
 
 from __future__ import annotations
@@ -20,21 +21,33 @@ import socket
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
 from aiohttp import web
 
 from bot.spotify.oauth import SCOPES
+from sandbox.discord_presence import SpotifyTrack
 from sandbox.spotify_catalog import (
     EDITORIAL_OWNER,
     SEED_EPOCH,
     CatalogData,
+    Track,
     build_catalog,
 )
 from sandbox.spotify_faults import API_PREFIX, SandboxFaults, path_matches
+from sandbox.spotify_history import (
+    Listening,
+    NowPlaying,
+    Play,
+    check_context_uri,
+    epoch_ms,
+    from_epoch_ms,
+)
 from sandbox.spotify_http import RESPONSE_JSON, ApiError
 from sandbox.spotify_images import MAX_SIZE, MIN_SIZE, cover_png
+from sandbox.spotify_listening import ListeningApi
 from sandbox.spotify_oauth import AccountsService
 from sandbox.spotify_removed import removed_endpoint
 from sandbox.spotify_render import Renderer
@@ -49,7 +62,7 @@ from sandbox.spotify_users import (
 )
 from sandbox.spotify_webapi import CALLER, Caller, WebApi
 
-__all__ = ["Playlist", "RecordedRequest", "SandboxUser", "SpotifySandbox"]
+__all__ = ["Play", "Playlist", "RecordedRequest", "SandboxUser", "SpotifySandbox"]
 
 NOT_ALLOW_LISTED = "User not registered in the Developer Dashboard"
 _SECRET_QUERY_KEYS = frozenset({"code", "state"})
@@ -149,6 +162,7 @@ class SpotifySandbox:
         app.router.add_post("/api/token", self.accounts.token)
         app.router.add_get("/images/{id}.png", self._image)
         api.add_routes(app)
+        ListeningApi(renderer, self._listening_of, self._now_ms).add_routes(app)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         await web.SockSite(self._runner, sock).start()
@@ -241,6 +255,83 @@ class SpotifySandbox:
 
     def expire_authorization_codes(self) -> None:
         self.accounts.expire_authorization_codes()
+
+    # Listening
+
+    def play(
+        self,
+        user_id: str,
+        track_id: str,
+        played_at: datetime | None = None,
+        *,
+        context_uri: str | None = None,
+    ) -> Play:
+        """`user_id` played `track_id`; `played_at` (default now) is what recently-played
+        reports. Only the last 50 plays are kept."""
+        self._track(track_id)
+        check_context_uri(context_uri)
+        moment = from_epoch_ms(epoch_ms(played_at or datetime.now(UTC)))
+        play = Play(track_id, moment, context_uri)
+        self._listening_of(user_id).add(play)
+        return play
+
+    def set_currently_playing(
+        self,
+        user_id: str,
+        track_id: str,
+        *,
+        progress_ms: int = 0,
+        is_playing: bool = True,
+        context_uri: str | None = None,
+    ) -> None:
+        """`track_id` plays now (or is paused at `progress_ms`); progress advances while
+        playing, up to the track's length."""
+        track = self._track(track_id)
+        check_context_uri(context_uri)
+        self._listening_of(user_id).now = NowPlaying(
+            track_id,
+            track.duration_ms,
+            started_ms=self._now_ms() - progress_ms,
+            is_playing=is_playing,
+            paused_progress_ms=progress_ms,
+            context_uri=context_uri,
+        )
+
+    def clear_currently_playing(self, user_id: str) -> None:
+        """Nothing plays: currently-playing answers 204."""
+        self._listening_of(user_id).now = None
+
+    def recent_plays(self, user_id: str) -> list[Play]:
+        """The plays recently-played can still report, oldest first."""
+        return list(self._listening_of(user_id).plays)
+
+    def presence_track(self, track_id: str) -> SpotifyTrack:
+        """The track as a Discord Spotify activity shows it (for the Discord stand-in)."""
+        track = self._track(track_id)
+        return SpotifyTrack(
+            id=track.id,
+            title=track.name,
+            artists=tuple(self.catalog.artists[a].name for a in track.artist_ids),
+            album=self.catalog.albums[track.album_id].name,
+            cover_id=track.album_id,  # the sandbox serves covers by album id
+            duration_ms=track.duration_ms,
+        )
+
+    def _track(self, track_id: str) -> Track:
+        try:
+            return self.catalog.tracks[track_id]
+        except KeyError:
+            raise KeyError(f"no track {track_id!r} in the sandbox catalog") from None
+
+    def _listening_of(self, user_id: str) -> Listening:
+        try:
+            return self.users[user_id].listening
+        except KeyError:
+            raise KeyError(f"no sandbox user {user_id!r}") from None
+
+    @staticmethod
+    def _now_ms() -> int:
+        return epoch_ms(datetime.now(UTC))
 
     # Catalog shortcuts
 

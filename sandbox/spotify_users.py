@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sandbox.spotify_catalog import SEED_EPOCH, CatalogData, make_id
+from sandbox.spotify_history import Listening
 
 TIME_RANGES = ("short_term", "medium_term", "long_term")
 TOP_ITEMS = 50
@@ -91,6 +92,8 @@ class SandboxUser:
         self.allow_listed = allow_listed
         self._load = load
         self._data: UserData | None = None
+        self.listening = Listening()
+        """The last plays and what plays now (see `SpotifySandbox.play`)."""
 
     def __repr__(self) -> str:
         return f"SandboxUser({self.id!r}, allow_listed={self.allow_listed})"

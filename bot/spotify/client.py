@@ -2,7 +2,8 @@
 
 `SpotifyClient` owns what is shared by every member: the session, the 429 cooldown (Spotify
 rate-limits the app, not the member) and single-flight token refreshes. `SpotifyUserApi` is
-one member's view of the endpoints, with the wait cap of an interactive or background caller.
+one member's view of the endpoints, with the wait cap of an interactive or background caller;
+`SpotifyAppApi` is the app's own view (client-credentials token: catalog reads only).
 """
 
 from __future__ import annotations
@@ -32,11 +33,14 @@ from bot.spotify.models import (
     Album,
     Artist,
     Audiobook,
+    CurrentlyPlaying,
     CursorPage,
     Episode,
     Page,
+    PlayHistory,
     Playlist,
     PrivateUser,
+    RecentPlays,
     SavedAlbum,
     SavedAudiobook,
     SavedEpisode,
@@ -47,6 +51,7 @@ from bot.spotify.models import (
     SimplePlaylist,
     Track,
 )
+from bot.spotify.oauth import SpotifyOAuth
 from bot.spotify.paging import PAGE_SIZE, iter_cursor, iter_offset
 from bot.spotify.ratelimit import Cooldown
 from bot.spotify.responses import (
@@ -75,6 +80,7 @@ LIBRARY_CHUNK = 40
 PLAYLIST_ITEMS_CHUNK = 100
 SEARCH_MAX_LIMIT = 10
 DEFAULT_MAX_ITEMS = 500
+RECENT_MAX_PAGES = 5
 
 
 class TokenProvider(Protocol):
@@ -93,6 +99,32 @@ class TokenProvider(Protocol):
 
     async def refresh(self) -> str:
         """Refresh through OAuth, persist, return the new access token; may raise InvalidGrant."""
+
+
+class AppTokens:
+    """The app token of `SpotifyOAuth.app_token` as a `TokenProvider`."""
+
+    def __init__(self, oauth: SpotifyOAuth) -> None:
+        self._oauth = oauth
+        self._last: str | None = None
+
+    @property
+    def key(self) -> Hashable:
+        return ("app", id(self._oauth))
+
+    @property
+    def scopes(self) -> frozenset[str] | None:
+        return None
+
+    async def current_token(self) -> tuple[str, datetime]:
+        token = await self._oauth.app_token()
+        self._last = token.access_token
+        return token.access_token, token.expires_at
+
+    async def refresh(self) -> str:
+        token = await self._oauth.app_token(stale=self._last)
+        self._last = token.access_token
+        return token.access_token
 
 
 def _json(raw: bytes) -> Any:
@@ -150,6 +182,11 @@ class SpotifyClient:
         max_wait = self.interactive_max_wait if interactive else self.background_max_wait
         return SpotifyUserApi(self, tokens, max_wait=max_wait)
 
+    def app(self, tokens: TokenProvider, *, interactive: bool = False) -> SpotifyAppApi:
+        """The app's own view; `tokens` is usually `AppTokens(oauth)`."""
+        max_wait = self.interactive_max_wait if interactive else self.background_max_wait
+        return SpotifyAppApi(self, tokens, max_wait=max_wait)
+
     def cooldown_remaining(self) -> float:
         return self._cooldown.remaining()
 
@@ -164,8 +201,11 @@ class SpotifyClient:
         params: Mapping[str, str] | None = None,
         json: Any = None,
         needs: Needs | None = None,
+        app: bool = False,
     ) -> Any:
-        """One API call with cooldown, token refresh, retries and typed errors; returns JSON."""
+        """One API call with cooldown, token refresh, retries and typed errors; returns JSON
+        (None for an empty answer such as 204). `app`: the token is the app's, not a member's,
+        so a 403 says nothing about an allow-list."""
         path = template.format(**{k: quote(v, safe="") for k, v in (path_args or {}).items()})
         url = self._api_url + path
         if needs is None:
@@ -223,6 +263,7 @@ class SpotifyClient:
                 if (
                     type(error) is Forbidden
                     and not profile
+                    and not app
                     and await self._profile_refused(tokens, max_wait)
                 ):
                     raise NotAllowListed(str(error), status=403, body=error.body) from error
@@ -502,6 +543,52 @@ class SpotifyUserApi:
             found.extend(bool(flag) for flag in data)
         return found
 
+    async def currently_playing(self) -> CurrentlyPlaying | None:
+        """What the member plays now; None when nothing does (204)."""
+        data = await self._call("GET", "/me/player/currently-playing")
+        return None if data is None else _parse(CurrentlyPlaying, data)
+
+    async def recently_played_page(
+        self, *, after_ms: int | None = None, before_ms: int | None = None, limit: int = 50
+    ) -> CursorPage[PlayHistory]:
+        """One page of recently-played, newest first; cursors are Unix ms, exclusive."""
+        if after_ms is not None and before_ms is not None:
+            raise ValueError("give after_ms or before_ms, not both")
+        params = {"limit": str(_clamp(limit, 1, PAGE_SIZE))}
+        if after_ms is not None:
+            params["after"] = str(after_ms)
+        if before_ms is not None:
+            params["before"] = str(before_ms)
+        data = await self._call("GET", "/me/player/recently-played", params=params)
+        return _parse(CursorPage[PlayHistory], data)
+
+    async def recently_played(
+        self, after_ms: int | None = None, limit: int = 50, max_pages: int = RECENT_MAX_PAGES
+    ) -> RecentPlays:
+        """The plays after `after_ms` (Unix ms; None: the newest page), oldest first, and the
+        cursor for the next poll. Pages forward while they come back full, at most
+        `max_pages` requests; Spotify keeps only the last 50 plays, so poll before a member
+        plays more than that."""
+        found: dict[tuple[int, str], PlayHistory] = {}
+        cursor = after_ms
+        for _ in range(max(1, max_pages)):
+            page = await self.recently_played_page(after_ms=cursor, limit=limit)
+            new = [
+                play
+                for play in page.items
+                if (cursor is None or play.played_at_ms > cursor)
+                and (play.played_at_ms, play.track.id) not in found
+            ]
+            for play in new:
+                found[(play.played_at_ms, play.track.id)] = play
+            if not new:
+                break
+            cursor = max(play.played_at_ms for play in new)
+            if after_ms is None or page.next is None or len(page.items) < limit:
+                break
+        plays = sorted(found.values(), key=lambda play: play.played_at_ms)
+        return RecentPlays(plays=plays, cursor_ms=cursor)
+
     async def create_playlist(
         self, name: str, *, description: str = "", public: bool = False
     ) -> Playlist:
@@ -526,6 +613,28 @@ class SpotifyUserApi:
             if isinstance(data, dict) and isinstance(data.get("snapshot_id"), str):
                 snapshot_id = data["snapshot_id"]
         return snapshot_id
+
+
+class SpotifyAppApi:
+    """The endpoints an app token may call (single catalog reads), under the same cooldown,
+    retries and response hooks as the members' calls."""
+
+    def __init__(self, client: SpotifyClient, tokens: TokenProvider, *, max_wait: float) -> None:
+        self._client = client
+        self._tokens = tokens
+        self._max_wait = max_wait
+
+    async def track(self, id: str) -> Track:
+        """One track with its artists' and album's ids (there is no batch read for new apps)."""
+        data = await self._client.request(
+            self._tokens,
+            "GET",
+            "/tracks/{id}",
+            max_wait=self._max_wait,
+            path_args={"id": id},
+            app=True,
+        )
+        return _parse(Track, data)
 
 
 def _parse(model: type[M], data: Any) -> M:

@@ -6,7 +6,8 @@ genres, email, country, ...) are optional, so a shrinking API does not break par
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -282,3 +283,63 @@ class Album(SimpleAlbum):
 class SavedAlbum(SpotifyModel):
     added_at: datetime
     album: Album
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Unix milliseconds, the unit of recently-played's cursors (naive means UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _MS
+
+
+class PlayContext(SpotifyModel):
+    """Where a track was played from (an album, artist, playlist or show)."""
+
+    type: str | None = None
+    uri: str | None = None
+    href: str | None = None
+
+
+class PlayHistory(SpotifyModel):
+    track: Track
+    played_at: datetime
+    context: PlayContext | None = None
+
+    @property
+    def played_at_ms(self) -> int:
+        return epoch_ms(self.played_at)
+
+
+def _track_only(value: Any) -> Any:
+    """An episode (or anything not a track) playing is treated as no track."""
+    if isinstance(value, dict) and value.get("type", "track") != "track":
+        return None
+    return value
+
+
+class CurrentlyPlaying(SpotifyModel):
+    item: Track | None = None
+    """None while an ad, an episode or something unknown plays."""
+    is_playing: bool = False
+    progress_ms: int | None = None
+    timestamp: int | None = None
+    currently_playing_type: str | None = None
+    context: PlayContext | None = None
+
+    @field_validator("item", mode="before")
+    @classmethod
+    def _item(cls, value: Any) -> Any:
+        return _track_only(value)
+
+
+@dataclass(frozen=True)
+class RecentPlays:
+    plays: list[PlayHistory]
+    """Plays after the cursor asked for, oldest first, each once."""
+    cursor_ms: int | None
+    """Where the next poll starts: the newest `played_at` seen (Unix ms), else the cursor asked
+    for."""

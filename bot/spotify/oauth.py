@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -15,18 +16,11 @@ import aiohttp
 
 from bot.spotify.errors import InvalidClient, InvalidGrant, OAuthError, SpotifyUnavailable
 from bot.spotify.responses import error_from_status, parse_retry_after
+from bot.spotify.scopes import SCOPES
 
-SCOPES: tuple[str, ...] = (
-    "user-top-read",
-    "user-library-read",
-    "user-library-modify",
-    "user-follow-read",
-    "user-follow-modify",
-    "playlist-read-private",
-    "playlist-modify-private",
-    "playlist-modify-public",
-    "user-read-playback-position",  # Spotify's description asks for it on GET /me/episodes
-)
+__all__ = ["SCOPES", "AppToken", "Pkce", "SpotifyOAuth", "TokenSet", "new_pkce", "new_state"]
+
+APP_TOKEN_MARGIN = timedelta(seconds=60)
 
 
 def new_state() -> str:
@@ -55,6 +49,17 @@ class TokenSet:
     scopes: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class AppToken:
+    """The app's own token (client-credentials grant): catalog reads, no member's data."""
+
+    access_token: str = field(repr=False)
+    expires_at: datetime
+
+    def usable(self, now: datetime) -> bool:
+        return self.expires_at - now > APP_TOKEN_MARGIN
+
+
 class SpotifyOAuth:
     def __init__(
         self,
@@ -73,6 +78,8 @@ class SpotifyOAuth:
         self._redirect_uri = redirect_uri
         self._accounts_url = accounts_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._app_token: AppToken | None = None
+        self._app_token_request: asyncio.Task[AppToken] | None = None
 
     def authorize_url(self, state: str, code_challenge: str) -> str:
         query = urlencode(
@@ -112,6 +119,36 @@ class SpotifyOAuth:
     async def check_client_credentials(self) -> None:
         """Ask for an app token, only to learn whether the client id and secret are accepted."""
         await self._token_request({"grant_type": "client_credentials"})
+
+    async def app_token(self, *, stale: str | None = None) -> AppToken:
+        """The app token, cached until a minute before it expires; concurrent callers share
+        one grant request. `stale` is a token the Web API refused: it is replaced even if it
+        has not expired yet."""
+        cached = self._app_token
+        if cached is not None and cached.access_token != stale and cached.usable(datetime.now(UTC)):
+            return cached
+        task = self._app_token_request
+        if task is None:
+            task = asyncio.create_task(self._new_app_token())
+            self._app_token_request = task
+            task.add_done_callback(self._app_token_done)
+        return await asyncio.shield(task)
+
+    async def _new_app_token(self) -> AppToken:
+        data = await self._token_request({"grant_type": "client_credentials"})
+        expires_in = int(data.get("expires_in", 3600))
+        token = AppToken(
+            access_token=str(data["access_token"]),
+            expires_at=datetime.now(UTC) + timedelta(seconds=expires_in),
+        )
+        self._app_token = token
+        return token
+
+    def _app_token_done(self, task: asyncio.Task[AppToken]) -> None:
+        if self._app_token_request is task:
+            self._app_token_request = None
+        if not task.cancelled():
+            task.exception()
 
     async def _token_request(self, form: dict[str, str]) -> dict[str, Any]:
         url = f"{self._accounts_url}/api/token"

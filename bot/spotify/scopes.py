@@ -1,7 +1,7 @@
-"""The scope each endpoint needs, so a 403 can be explained without reading its message.
+"""The scopes Encore asks for, and the scope each endpoint needs, so a 403 can be explained
+without reading its message.
 
 A need is a set of scopes any one of which is enough; an endpoint has zero or more needs.
-The scopes Encore asks for are `bot.spotify.oauth.SCOPES`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,32 @@ from bot.spotify.ids import SpotifyKind
 
 Need = frozenset[str]
 Needs = tuple[Need, ...]
+
+LISTENING_SCOPES: tuple[str, ...] = ("user-read-currently-playing", "user-read-recently-played")
+"""Asked for since listening history; members linked before lack them until they /link again."""
+
+SCOPES: tuple[str, ...] = (
+    "user-top-read",
+    "user-library-read",
+    "user-library-modify",
+    "user-follow-read",
+    "user-follow-modify",
+    "playlist-read-private",
+    "playlist-modify-private",
+    "playlist-modify-public",
+    "user-read-playback-position",  # Spotify's description asks for it on GET /me/episodes
+    *LISTENING_SCOPES,
+)
+"""What Encore asks for at /link."""
+
+
+def has_listening_scopes(granted: str | Iterable[str] | None) -> bool:
+    """Whether a grant (a stored space-separated scope string, or scopes) includes both
+    listening scopes; False when unknown, so the member is asked to /link again."""
+    if granted is None:
+        return False
+    scopes = set(granted.split()) if isinstance(granted, str) else set(granted)
+    return scopes.issuperset(LISTENING_SCOPES)
 
 
 def _one(scope: str) -> Needs:
@@ -29,6 +55,8 @@ ENDPOINT_SCOPES: Mapping[tuple[str, str], Needs] = {
     ("GET", "/me/audiobooks"): _one("user-library-read"),
     ("GET", "/me/following"): _one("user-follow-read"),
     ("GET", "/me/playlists"): _one("playlist-read-private"),
+    ("GET", "/me/player/currently-playing"): _one("user-read-currently-playing"),
+    ("GET", "/me/player/recently-played"): _one("user-read-recently-played"),
     ("GET", "/search"): (),
     ("GET", "/tracks/{id}"): (),
     ("GET", "/albums/{id}"): (),

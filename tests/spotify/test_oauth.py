@@ -37,6 +37,8 @@ def test_scopes_are_the_ones_encore_needs() -> None:
         "playlist-modify-private",
         "playlist-modify-public",
         "user-read-playback-position",
+        "user-read-currently-playing",
+        "user-read-recently-played",
     }
 
 
