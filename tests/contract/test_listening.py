@@ -183,7 +183,7 @@ async def test_an_app_token_reads_tracks_but_not_listening(
     async with sandbox_http.post(
         spotify_sandbox.accounts_url + "/api/token",
         data={"grant_type": "client_credentials"},
-        auth=aiohttp.BasicAuth("sandbox-client", "sandbox-secret"),
+        headers={"Authorization": aiohttp.encode_basic_auth("sandbox-client", "sandbox-secret")},
     ) as response:
         granted = await response.json()
     app = {"Authorization": f"Bearer {granted['access_token']}"}

@@ -3,6 +3,8 @@ from __future__ import annotations
 from bot.spotify.oauth import SCOPES
 from bot.spotify.scopes import (
     ENDPOINT_SCOPES,
+    LISTENING_SCOPES,
+    has_listening_scopes,
     library_needs,
     missing_scopes,
     playlist_create_needs,
@@ -35,3 +37,19 @@ def test_missing_scopes() -> None:
     )
     assert missing_scopes(playlist_create_needs(False), None) == ()
     assert missing_scopes(playlist_create_needs(True), frozenset()) == ("playlist-modify-public",)
+
+
+def test_the_listening_scopes_are_asked_for() -> None:
+    assert set(LISTENING_SCOPES) == {"user-read-currently-playing", "user-read-recently-played"}
+    assert set(LISTENING_SCOPES) <= set(SCOPES)
+
+
+def test_a_stored_grant_has_the_listening_scopes_only_with_both() -> None:
+    linked_before = " ".join(scope for scope in SCOPES if scope not in LISTENING_SCOPES)
+
+    assert has_listening_scopes(" ".join(SCOPES))
+    assert has_listening_scopes(frozenset(SCOPES))
+    assert not has_listening_scopes(linked_before)
+    assert not has_listening_scopes(linked_before + " user-read-recently-played")
+    assert not has_listening_scopes("")
+    assert not has_listening_scopes(None)
