@@ -83,12 +83,54 @@ class HistoryReader:
         self._max_object_chars = max_object_chars
         self.stats = ReadStats()
 
+    def check(self) -> None:
+        """Refuse, before anything is stored, what can be told cheaply: a ZIP cut short or
+        whose data fails its CRC, a file that is empty, not JSON, of another shape, or whose
+        list does not end. Reads every history entry of a ZIP through (decompression only) and
+        the first row and the last bytes of a loose file; does not decode every row."""
+        stats = self.stats
+        with ExitStack() as stack:
+            files = open_history_files(self._paths, stack, self._limits)
+            stats.files_total = len(files)
+            stats.files_done = 0
+            for file in files:
+                self._check_file(file)
+                stats.files_done += 1
+
+    def _check_file(self, file: HistoryFile) -> None:
+        try:
+            with file.open() as raw:
+                tap = _TailTap(raw)
+                with _text(tap) as text:  # type: ignore[arg-type]
+                    rows = iter_array_objects(
+                        text,
+                        chunk_chars=min(self._chunk_chars, _CHECK_CHUNK_CHARS),
+                        max_object_chars=self._max_object_chars,
+                    )
+                    first = next(rows, None)
+                    if (
+                        first is not None
+                        and file.role is FileRole.PLAYS
+                        and detect_format(first) is None
+                        and not is_account_podcast(first)
+                    ):
+                        raise _wrong_shape(file)
+                    while tap.read(_DRAIN_BYTES):
+                        pass
+                    if not tap.tail.rstrip().endswith(b"]"):
+                        raise JsonStreamError(JsonProblem.TRUNCATED, "no end of list")
+        except JsonStreamError as error:
+            raise _refusal(file, error) from None
+        except (zipfile.BadZipFile, zlib.error, EOFError):
+            raise _damaged(file) from None
+
     def row_plays(self) -> Iterator[RowPlay]:
         """Every counted play of every file, in file order."""
         stats = self.stats
         with ExitStack() as stack:
             files = open_history_files(self._paths, stack, self._limits)
             stats.files_total = len(files)
+            stats.files_done = 0
             for file in files:
                 for play in self._file_plays(file):
                     stats.plays += 1
@@ -155,10 +197,38 @@ class HistoryReader:
         except JsonStreamError as error:
             raise _refusal(file, error) from None
         except (zipfile.BadZipFile, zlib.error, EOFError):
-            raise ImportRefused(
-                ImportProblem.DAMAGED,
-                f"{file.name} is damaged inside the ZIP. Download the ZIP again from Spotify.",
-            ) from None
+            raise _damaged(file) from None
+
+
+_CHECK_CHUNK_CHARS = 1 << 16
+_DRAIN_BYTES = 1 << 20
+_TAIL_BYTES = 64
+
+
+class _TailTap(io.RawIOBase):
+    """A byte stream passed through, keeping its last bytes (to see how a file ends)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self.tail = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        size = len(data)
+        buffer[:size] = data
+        if size:
+            self.tail = (self.tail + data[-_TAIL_BYTES:])[-_TAIL_BYTES:]
+        return size
+
+
+def _damaged(file: HistoryFile) -> ImportRefused:
+    return ImportRefused(
+        ImportProblem.DAMAGED,
+        f"{file.name} is damaged inside the ZIP. Download the ZIP again from Spotify.",
+    )
 
 
 def _text(raw: IO[bytes]) -> io.TextIOWrapper:
