@@ -146,6 +146,8 @@ def parse_account(row: dict[str, Any]) -> RowPlay | SkipReason:
 
 
 def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is UTC:  # what "...Z" parses to: the common case
+        return moment
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
