@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 from bot.config import normalise_database_url
+from bot.db.files import make_owner_only, make_private_dir
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 SQLITE_POOL = {"pool_size": 5, "max_overflow": 0, "pool_timeout": 30}
@@ -62,29 +62,14 @@ def _on_migration_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-OWNER_ONLY_FILE = 0o600
-OWNER_ONLY_DIR = 0o700
 SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
-
-
-def make_private_dir(path: Path) -> None:
-    """Create `path` (and missing parents) readable by its owner only; an existing folder
-    is left as the operator set it."""
-    if path.is_dir():
-        return
-    path.mkdir(mode=OWNER_ONLY_DIR, parents=True, exist_ok=True)
-    with contextlib.suppress(OSError):
-        path.chmod(OWNER_ONLY_DIR)  # mkdir's mode is masked by the umask
 
 
 def _protect_sqlite_files(database: Path) -> None:
     """Tokens are encrypted, but the rest (who listens to what) is personal: the database
     file and its WAL/shared-memory files are made owner-only as soon as SQLite creates them."""
     for suffix in SQLITE_COMPANIONS:
-        path = database.with_name(database.name + suffix)
-        with contextlib.suppress(FileNotFoundError, PermissionError):
-            if path.stat().st_mode & 0o077:
-                path.chmod(OWNER_ONLY_FILE)
+        make_owner_only(database.with_name(database.name + suffix))
 
 
 def _sqlite_file(database: str) -> Path | None:

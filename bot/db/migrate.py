@@ -35,7 +35,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
 
 from bot.config import normalise_database_url
-from bot.db.engine import OWNER_ONLY_FILE, create_engine
+from bot.db.engine import create_engine
+from bot.db.files import OWNER_ONLY_FILE
 
 if TYPE_CHECKING:
     from alembic.config import Config
