@@ -86,8 +86,15 @@ class Runtime:
             on_failed=self._on_link_failed,
             health=lambda: self._health(extra_health),
             metrics=metrics_handler(self.metrics, self._link_facts),
+            metrics_token=self.settings.metrics_token,
         )
-        self.web = WebServer(app, self.settings.WEB_HOST, self.settings.WEB_PORT)
+        self.web = WebServer(
+            app,
+            self.settings.WEB_HOST,
+            self.settings.WEB_PORT,
+            keepalive_timeout=self.settings.WEB_KEEPALIVE_SECONDS,
+            request_timeout=self.settings.WEB_REQUEST_TIMEOUT_SECONDS,
+        )
         await self.web.start()
 
     def start_sync(self) -> None:
