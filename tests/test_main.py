@@ -231,3 +231,22 @@ async def test_a_key_the_database_was_not_written_with_is_refused(tmp_path: Path
     assert "does not match the database" in out and "genkey" in out
     assert other not in out and written_with not in out
     assert "Traceback" not in out
+
+
+@pytest.mark.parametrize("args", [(), ("web",), ("invite",)])
+async def test_scripts_run_exits_non_zero_when_settings_are_missing(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """A service manager or a calling script must see the failure, not just the text."""
+    if (ROOT / ".env").exists():
+        pytest.skip("the checkout's .env would supply the settings scripts/run reads")
+    process = await asyncio.create_subprocess_exec(
+        str(ROOT / "scripts" / "run"),
+        *args,
+        env=bot_env(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 2, out.decode()
+    assert "SPOTIFY_CLIENT_ID" in out.decode()
