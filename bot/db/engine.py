@@ -72,7 +72,8 @@ def _protect_sqlite_files(database: Path) -> None:
         make_owner_only(database.with_name(database.name + suffix))
 
 
-def _sqlite_file(database: str) -> Path | None:
+def sqlite_file(database: str) -> Path | None:
+    """The file behind a SQLite URL's database part; None in memory or for `file:` URIs."""
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return Path(database).expanduser()
@@ -90,7 +91,7 @@ def create_engine(url: str, *, migrating: bool = False) -> AsyncEngine:
     parsed = make_url(normalise_database_url(url))
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
-        file = _sqlite_file(database)
+        file = sqlite_file(database)
         if file is not None:
             make_private_dir(file.parent)
         in_memory = database in ("", ":memory:") or parsed.query.get("mode") == "memory"

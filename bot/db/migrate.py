@@ -35,7 +35,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
 
 from bot.config import normalise_database_url
-from bot.db.engine import create_engine
+from bot.db.engine import create_engine, sqlite_file
 from bot.db.files import OWNER_ONLY_FILE
 
 if TYPE_CHECKING:
@@ -126,15 +126,12 @@ async def is_at_head(url: str, scripts: Path = ALEMBIC_DIR) -> bool:
     return bool(heads) and await database_revisions(url) == heads
 
 
-def sqlite_file(url: str) -> Path | None:
+def _database_file(url: str) -> Path | None:
     """The file of a SQLite database URL; None for PostgreSQL and in-memory databases."""
     parsed = make_url(normalise_database_url(url))
-    database = parsed.database or ""
-    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+    if parsed.get_backend_name() != "sqlite" or parsed.query.get("mode") == "memory":
         return None
-    if database.startswith("file:") or parsed.query.get("mode") == "memory":
-        return None
-    return Path(database).expanduser()
+    return sqlite_file(parsed.database or "")
 
 
 def backup_sqlite(database: Path, revisions: frozenset[str], keep: int = BACKUPS_KEPT) -> Path:
@@ -177,7 +174,7 @@ async def upgrade_to_head(url: str, scripts: Path = ALEMBIC_DIR) -> bool:
     whether anything had to be applied. Alembic is imported only in that case."""
     if await is_at_head(url, scripts):
         return False
-    database = sqlite_file(url)
+    database = _database_file(url)
     if database is not None and database.exists():
         revisions = await database_revisions(url)
         if revisions:
