@@ -96,7 +96,7 @@ class Settings(BaseSettings):
 
     WEB_HOST: str = "127.0.0.1"
     WEB_PORT: int = Field(default=8080, ge=0, le=65535)
-    WEB_KEEPALIVE_SECONDS: float = Field(default=15, gt=0)
+    WEB_KEEPALIVE_SECONDS: float = Field(default=75, gt=0)
     WEB_REQUEST_TIMEOUT_SECONDS: float = Field(default=60, gt=0)
     METRICS_TOKEN: SecretStr | None = None
     LOG_LEVEL: str = "INFO"

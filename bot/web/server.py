@@ -186,7 +186,7 @@ class WebServer:
         host: str,
         port: int,
         *,
-        keepalive_timeout: float = 15,
+        keepalive_timeout: float = 75,
         request_timeout: float = 60,
     ) -> None:
         app.middlewares.append(request_deadline(request_timeout))
