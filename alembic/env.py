@@ -13,7 +13,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from bot.config import load_settings, normalise_database_url
-from bot.db.engine import create_engine
+from bot.db.engine import MIGRATION_LOCK_KEY, create_engine
 from bot.db.models import Base
 
 config = context.config
@@ -36,29 +36,32 @@ def _check_sqlite_foreign_keys(connection: Connection) -> None:
 
 
 def _run_migrations(connection: Connection) -> None:
-    """Run on one connection. On SQLite, foreign keys are off meanwhile (batch mode copies and
-    drops tables, which would cascade) and checked before the transaction ends."""
+    """Run every pending migration in one transaction: it all applies or nothing does.
+
+    On SQLite the engine (`create_engine(migrating=True)`) puts DDL inside the transaction
+    and keeps foreign keys off (batch mode copies and drops tables, which would cascade);
+    they are checked before the commit. On PostgreSQL an advisory lock held until the commit
+    makes processes starting together migrate one after the other; alembic reads the
+    current revision after taking it, so the later ones find nothing left to do.
+    """
     sqlite = connection.dialect.name == "sqlite"
-    if sqlite:
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        connection.commit()
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=sqlite,
         compare_type=True,
+        transactional_ddl=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
         context.run_migrations()
         if sqlite:
             _check_sqlite_foreign_keys(connection)
-    if sqlite:
-        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-        connection.commit()
 
 
 async def _run_online(url: str) -> None:
-    engine = create_engine(url)
+    engine = create_engine(url, migrating=True)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_migrations)

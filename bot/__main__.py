@@ -41,6 +41,22 @@ def _require_credentials(settings: Settings, names: tuple[str, ...] | None = Non
         raise SystemExit(2)
 
 
+def _require_shared_key(settings: Settings, process: str) -> None:
+    """A process that shares the database with others must not generate its own key: what
+    one process encrypts, every other one has to decrypt."""
+    if settings.encryption_keys:
+        return
+    print(
+        f"Encore cannot start: {process} needs TOKEN_ENCRYPTION_KEY.\n"
+        "Every process that shares the database must have the same key, or links one of them "
+        "writes are unreadable to the others. Generate one with `python -m bot genkey` (or "
+        "reuse the one in the bot's data folder, encryption.key) and set the same "
+        "TOKEN_ENCRYPTION_KEY on every process.",
+        file=sys.stderr,
+    )
+    raise SystemExit(2)
+
+
 def _run_demo(*, keep: bool, step_delay: float) -> int:
     """The demo drives the stand-ins in the checkout's `sandbox/`, which is not shipped."""
     checkout = Path(__file__).resolve().parents[1]
@@ -109,11 +125,14 @@ def main(argv: list[str] | None = None) -> int:
 
     if command == "web":
         _require_credentials(settings, ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET"))
+        _require_shared_key(settings, "a web-only process (`python -m bot web`)")
         from bot.process.runner import run_event_loop, run_web
 
         return run_event_loop(run_web(settings))
 
     _require_credentials(settings)
+    if settings.SHARD_COUNT is not None:
+        _require_shared_key(settings, "a sharded process (SHARD_COUNT is set)")
     from bot.process.runner import run_bot, run_event_loop
 
     return run_event_loop(run_bot(settings))

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
 
     WEB_HOST: str = "127.0.0.1"
     WEB_PORT: int = Field(default=8080, ge=0, le=65535)
+    WEB_KEEPALIVE_SECONDS: float = Field(default=75, gt=0)
+    WEB_REQUEST_TIMEOUT_SECONDS: float = Field(default=60, gt=0)
+    METRICS_TOKEN: SecretStr | None = None
     LOG_LEVEL: str = "INFO"
 
     SYNC_INTERVAL_HOURS: float = Field(default=12, gt=0)
@@ -182,6 +185,12 @@ class Settings(BaseSettings):
     @cached_property
     def callback_path(self) -> str:
         return urlsplit(self.SPOTIFY_REDIRECT_URI).path
+
+    @property
+    def metrics_token(self) -> str | None:
+        if self.METRICS_TOKEN is None:
+            return None
+        return self.METRICS_TOKEN.get_secret_value().strip() or None
 
     @property
     def encryption_keys(self) -> list[str]:

@@ -13,6 +13,11 @@ import aiohttp
 import discord
 
 
+class InteractionEditFailed(Exception):
+    """Discord refused or failed an edit. The message names the status only: the URL holds
+    the interaction token, which lets anyone post as the bot in that channel."""
+
+
 class InteractionEditor:
     def __init__(self, http: aiohttp.ClientSession) -> None:
         self._http = http
@@ -29,5 +34,8 @@ class InteractionEditor:
         ) as resp:
             if resp.status in (401, 404):
                 return False
-            resp.raise_for_status()
+            if resp.status >= 400:
+                raise InteractionEditFailed(
+                    f"Discord answered {resp.status} to an interaction reply edit"
+                )
             return True

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.db.engine import create_engine, make_session_factory
+from bot.db.keycheck import check_key_fingerprints
 from bot.db.migrate import upgrade_to_head
 from bot.db.vault import TokenVault, load_or_create_keys
 from bot.interaction_edits import InteractionEditor
@@ -57,13 +58,18 @@ class Runtime:
         self._follow_ups: set[asyncio.Future[object]] = set()
 
     async def start(self) -> None:
-        """Open the session and the database (migrated to head) and build the services."""
+        """Open the session and the database (migrated to head) and build the services.
+
+        Raises `KeyMismatch` when the encryption keys cannot read the database's tokens.
+        """
         settings = self.settings
         self.http = aiohttp.ClientSession()
         await upgrade_to_head(settings.DATABASE_URL)
         self.engine = create_engine(settings.DATABASE_URL)
         self.sessions = make_session_factory(self.engine)
-        vault = TokenVault(load_or_create_keys(settings.encryption_keys, settings.DATA_DIR))
+        keys = load_or_create_keys(settings.encryption_keys, settings.DATA_DIR)
+        await check_key_fingerprints(self.sessions, keys)
+        vault = TokenVault(keys)
         self.services = Services.build(settings, self.http, self.sessions, vault)
         self.services.spotify.on_response = self.metrics.spotify_response
         self.services.spotify.on_cooldown = self.metrics.spotify_cooldown
@@ -80,8 +86,15 @@ class Runtime:
             on_failed=self._on_link_failed,
             health=lambda: self._health(extra_health),
             metrics=metrics_handler(self.metrics, self._link_facts),
+            metrics_token=self.settings.metrics_token,
         )
-        self.web = WebServer(app, self.settings.WEB_HOST, self.settings.WEB_PORT)
+        self.web = WebServer(
+            app,
+            self.settings.WEB_HOST,
+            self.settings.WEB_PORT,
+            keepalive_timeout=self.settings.WEB_KEEPALIVE_SECONDS,
+            request_timeout=self.settings.WEB_REQUEST_TIMEOUT_SECONDS,
+        )
         await self.web.start()
 
     def start_sync(self) -> None:

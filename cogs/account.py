@@ -7,7 +7,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Encore
-from bot.ui.account import link_prompt, link_view, privacy_text, profile_embed
+from bot.ui.account import (
+    link_prompt,
+    link_view,
+    privacy_text,
+    profile_embed,
+    unlinked_text,
+)
 from bot.ui.replies import defer, send_private
 
 
@@ -35,12 +41,7 @@ class Account(commands.Cog):
     )
     async def unlink(self, interaction: discord.Interaction) -> None:
         had_link = await self.bot.services.accounts.unlink(interaction.user.id)
-        text = (
-            "Unlinked. Encore deleted your Spotify tokens and everything it stored about you."
-            if had_link
-            else "You weren't linked, and Encore holds nothing about you now."
-        )
-        await send_private(interaction, text)
+        await send_private(interaction, unlinked_text(had_link))
 
     @app_commands.command(name="profile", description="Show a linked Spotify profile")
     @app_commands.describe(member="Whose profile (default: yours)")

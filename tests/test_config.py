@@ -13,6 +13,9 @@ def _no_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[
         "SPOTIFY_REDIRECT_URI",
         "DATABASE_URL",
         "TOKEN_ENCRYPTION_KEY",
+        "METRICS_TOKEN",
+        "WEB_KEEPALIVE_SECONDS",
+        "WEB_REQUEST_TIMEOUT_SECONDS",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -124,3 +127,34 @@ def test_bad_shard_settings_are_refused(
     monkeypatch.setenv("SHARD_IDS", ids)
     with pytest.raises(ConfigError, match="SHARD"):
         load_settings()
+
+
+def test_metrics_token_is_optional_and_blank_means_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().metrics_token is None
+    monkeypatch.setenv("METRICS_TOKEN", "  ")
+    assert load_settings().metrics_token is None
+    monkeypatch.setenv("METRICS_TOKEN", "scrape-me")
+    settings = load_settings()
+    assert settings.metrics_token == "scrape-me"
+    assert "scrape-me" not in repr(settings)
+
+
+def test_web_timeouts_have_short_defaults_and_must_be_positive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = load_settings()
+    assert 0 < settings.WEB_KEEPALIVE_SECONDS <= 75
+    assert 0 < settings.WEB_REQUEST_TIMEOUT_SECONDS <= 120
+    monkeypatch.setenv("WEB_KEEPALIVE_SECONDS", "0")
+    with pytest.raises(ConfigError, match="WEB_KEEPALIVE_SECONDS"):
+        load_settings()
+
+
+def test_every_setting_is_listed_in_env_example() -> None:
+    from pathlib import Path
+
+    from bot.config import Settings
+
+    example = (Path(__file__).resolve().parents[1] / ".env.example").read_text()
+    listed = {line.split("=", 1)[0] for line in example.splitlines() if "=" in line}
+    assert set(Settings.model_fields) - listed == set()

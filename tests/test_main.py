@@ -183,3 +183,70 @@ async def test_the_bot_and_its_cogs_import_nothing_they_may_never_use(tmp_path: 
     out, err = await process.communicate()
     assert process.returncode == 0, err.decode()
     assert out.decode().strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "settings", "process"),
+    [
+        (("web",), {}, "web-only"),
+        ((), {"DISCORD_TOKEN": "x", "SHARD_COUNT": "2"}, "sharded"),
+    ],
+)
+async def test_a_process_sharing_the_database_needs_the_encryption_key(
+    tmp_path: Path, args: tuple[str, ...], settings: dict[str, str], process: str
+) -> None:
+    code, out = await run_bot(
+        tmp_path, *args, SPOTIFY_CLIENT_ID="c", SPOTIFY_CLIENT_SECRET="s", **settings
+    )
+    assert code == 2, out
+    assert process in out and "TOKEN_ENCRYPTION_KEY" in out and "same" in out
+    assert "Traceback" not in out
+    assert not (tmp_path / "data" / "encryption.key").exists()
+
+
+async def test_a_key_the_database_was_not_written_with_is_refused(tmp_path: Path) -> None:
+    from cryptography.fernet import Fernet
+
+    written_with, other = (Fernet.generate_key().decode() for _ in range(2))
+    code, out = await run_bot(tmp_path, "migrate")
+    assert code == 0, out
+    from bot.db.engine import create_engine, make_session_factory
+    from bot.db.keycheck import check_key_fingerprints
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'encore.db'}")
+    try:
+        await check_key_fingerprints(make_session_factory(engine), [written_with])
+    finally:
+        await engine.dispose()
+
+    code, out = await run_bot(
+        tmp_path,
+        "web",
+        SPOTIFY_CLIENT_ID="c",
+        SPOTIFY_CLIENT_SECRET="s",
+        TOKEN_ENCRYPTION_KEY=other,
+        WEB_PORT="0",
+    )
+    assert code == 1, out
+    assert "does not match the database" in out and "genkey" in out
+    assert other not in out and written_with not in out
+    assert "Traceback" not in out
+
+
+@pytest.mark.parametrize("args", [(), ("web",), ("invite",)])
+async def test_scripts_run_exits_non_zero_when_settings_are_missing(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """A service manager or a calling script must see the failure, not just the text."""
+    if (ROOT / ".env").exists():
+        pytest.skip("the checkout's .env would supply the settings scripts/run reads")
+    process = await asyncio.create_subprocess_exec(
+        str(ROOT / "scripts" / "run"),
+        *args,
+        env=bot_env(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 2, out.decode()
+    assert "SPOTIFY_CLIENT_ID" in out.decode()

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 from bot.config import normalise_database_url
+from bot.db.files import make_owner_only, make_private_dir
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 SQLITE_POOL = {"pool_size": 5, "max_overflow": 0, "pool_timeout": 30}
@@ -40,30 +41,87 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: object) -> None:
         cursor.close()
 
 
-def create_engine(url: str) -> AsyncEngine:
+def _on_migration_connect(dbapi_connection: Any, _record: object) -> None:
+    """Take transaction control away from the sqlite3 driver (SQLAlchemy's documented
+    "emit BEGIN yourself" recipe): in its legacy mode DDL runs outside any transaction, so
+    a migration failing halfway would leave its tables without the version bump. Foreign
+    keys stay off for the migration (batch mode copies and drops tables, which would
+    cascade); PRAGMA foreign_keys is ignored inside a transaction, so it is set here."""
+    _on_sqlite_connect(dbapi_connection, _record)
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=OFF")
+    finally:
+        cursor.close()
+
+
+def _on_migration_begin(connection: Any) -> None:
+    """IMMEDIATE takes the write lock first (waiting up to the busy timeout), so processes
+    starting together migrate one after the other instead of failing on a stale snapshot."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def _protect_sqlite_files(database: Path) -> None:
+    """Tokens are encrypted, but the rest (who listens to what) is personal: the database
+    file and its WAL/shared-memory files are made owner-only as soon as SQLite creates them."""
+    for suffix in SQLITE_COMPANIONS:
+        make_owner_only(database.with_name(database.name + suffix))
+
+
+def sqlite_file(database: str) -> Path | None:
+    """The file behind a SQLite URL's database part; None in memory or for `file:` URIs."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
+def create_engine(url: str, *, migrating: bool = False) -> AsyncEngine:
     """An async engine for `url` (plain `sqlite://` / `postgresql://` spellings accepted).
 
     SQLite gets WAL (readers do not block the writer), foreign keys and a busy timeout on every
-    connection, a pool of at most `SQLITE_POOL` connections, and the folder of its file is
-    created. PostgreSQL goes through asyncpg with a bounded pool that drops stale connections.
+    connection, a pool of at most `SQLITE_POOL` connections; the folder of its file is created
+    owner-only and the files owner-only. `migrating` gives an engine whose transactions
+    include DDL on SQLite (see `_on_migration_connect`). PostgreSQL goes through asyncpg with a
+    bounded pool that drops stale connections.
     """
     parsed = make_url(normalise_database_url(url))
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
-        if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        file = sqlite_file(database)
+        if file is not None:
+            make_private_dir(file.parent)
         in_memory = database in ("", ":memory:") or parsed.query.get("mode") == "memory"
         pool = {} if in_memory else SQLITE_POOL  # an in-memory database has one connection
         engine = _create_async_engine(
             parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **pool
         )
-        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        on_connect = _on_migration_connect if migrating else _on_sqlite_connect
+        if file is not None:
+            event.listen(engine.sync_engine, "connect", _protecting(on_connect, file))
+        else:
+            event.listen(engine.sync_engine, "connect", on_connect)
+        if migrating:
+            event.listen(engine.sync_engine, "begin", _on_migration_begin)
         return engine
     return _create_async_engine(
         parsed,
         connect_args={"server_settings": {"application_name": "encore"}},
         **POSTGRES_POOL,
     )
+
+
+def _protecting(
+    on_connect: Callable[[Any, object], None], file: Path
+) -> Callable[[Any, object], None]:
+    def connect(dbapi_connection: Any, record: object) -> None:
+        on_connect(dbapi_connection, record)  # journal_mode=WAL creates -wal and -shm
+        _protect_sqlite_files(file)
+
+    return connect
 
 
 def upsert_insert(session: AsyncSession) -> Callable[..., Any]:
@@ -85,6 +143,8 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
 
 
 SHARED_WRITES_LOCK_KEY = 0x656E636F7265  # "encore"
+MIGRATION_LOCK_KEY = 0x656E636F7265_01
+"""PostgreSQL advisory lock held while migrations run (alembic/env.py)."""
 _SHARED_WRITES_HELD = "encore.shared_writes_held"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Sequence
@@ -9,9 +10,19 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from bot.db.files import OWNER_ONLY_FILE, make_private_dir, readable_by_others
+
 log = logging.getLogger(__name__)
 
 KEY_FILE_NAME = "encryption.key"
+_FINGERPRINT_CONTEXT = b"encore token key fingerprint\0"
+_warned_loose: set[Path] = set()
+
+
+def key_fingerprint(key: str) -> str:
+    """A short name for `key` that tells nothing about it (a hash of the 256-bit key), safe
+    to store and to log."""
+    return hashlib.sha256(_FINGERPRINT_CONTEXT + key.strip().encode()).hexdigest()[:16]
 
 
 class TokenUndecryptable(Exception):
@@ -42,7 +53,21 @@ class TokenVault:
             ) from None
 
 
+def _warn_if_loose(path: Path) -> None:
+    """Once per file and process: the key decrypts every stored Spotify token."""
+    if path in _warned_loose or not readable_by_others(path):
+        return
+    _warned_loose.add(path)
+    log.warning(
+        "%s can be read by other users of this machine; it decrypts every stored Spotify "
+        "token: run `chmod 600 %s`",
+        path,
+        path,
+    )
+
+
 def _read_key_file(path: Path) -> list[str]:
+    _warn_if_loose(path)
     keys = [key.strip() for key in path.read_text().replace(",", "\n").split() if key.strip()]
     for key in keys:
         try:
@@ -65,14 +90,14 @@ def load_or_create_keys(configured: list[str], data_dir: Path) -> list[str]:
     path = data_dir / KEY_FILE_NAME
     if path.exists():
         return _read_key_file(path)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     key = Fernet.generate_key()
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY_FILE)
     except FileExistsError:
         return _read_key_file(path)
     with os.fdopen(fd, "wb") as file:
-        os.fchmod(file.fileno(), 0o600)
+        os.fchmod(file.fileno(), OWNER_ONLY_FILE)
         file.write(key + b"\n")
     log.warning(
         "No TOKEN_ENCRYPTION_KEY set: generated one in %s; back this file up with the database",

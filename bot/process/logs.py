@@ -20,14 +20,17 @@ _SECRET_PATTERNS = (
         r"(?i)\b((?:access_|refresh_)?token|code|state|code_verifier|client_secret)=[^&\s\"']+"
     ),
     re.compile(r"(?i)(\"(?:access_token|refresh_token|code|state|code_verifier)\"\s*:\s*\")[^\"]+"),
+    re.compile(r"(?i)(/(?:webhooks|interactions)/\d+/)[^/\s?#\"']+"),
 )
 
 
 def scrub(text: str) -> str:
-    """Blank out anything shaped like a bearer token or an OAuth parameter value."""
+    """Blank out anything shaped like a bearer token, an OAuth parameter value or the token
+    part of a webhook / interaction URL."""
     text = _SECRET_PATTERNS[0].sub(r"\1[redacted]", text)
     text = _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)}=[redacted]", text)
-    return _SECRET_PATTERNS[2].sub(r"\1[redacted]", text)
+    text = _SECRET_PATTERNS[2].sub(r"\1[redacted]", text)
+    return _SECRET_PATTERNS[3].sub(r"\1[redacted]", text)
 
 
 class ContextFilter(logging.Filter):

@@ -13,6 +13,7 @@ import discord
 
 from bot.app import Encore, point_discord_at
 from bot.config import Settings
+from bot.db.keycheck import KeyMismatch
 from bot.metrics import Metrics
 from bot.process.heap import freeze_startup_heap
 from bot.runtime import Runtime
@@ -66,6 +67,9 @@ async def run_bot(settings: Settings) -> int:
     try:
         await _until_stopped(bot.start(settings.DISCORD_TOKEN.get_secret_value()))
         return 0
+    except KeyMismatch as exc:
+        log.error("%s", exc)
+        return 1
     except discord.LoginFailure:
         log.error(
             "Discord refused DISCORD_TOKEN: copy the bot token again from the developer portal"
@@ -92,6 +96,9 @@ async def run_web(settings: Settings) -> int:
         await runtime.start_web(lambda: {"role": "web"})
         await _until_stopped(asyncio.Event().wait())
         return 0
+    except KeyMismatch as exc:
+        log.error("%s", exc)
+        return 1
     finally:
         await runtime.close()
         log.info("stopped")

@@ -17,6 +17,28 @@ FETCH_TIMEOUT = 5.0
 PARALLEL_FETCHES = 8
 
 
+async def _read_body(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """The whole body, or None when it is bigger than `limit` or shorter than announced.
+
+    `content.read(n)` returns what happens to be buffered, not n bytes: a cover sent in
+    small chunks would come back cut short.
+    """
+    announced = response.content_length
+    if announced is not None and announced > limit:
+        log.info("cover art refused: %d bytes announced", announced)
+        return None
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > limit:
+            log.info("cover art refused: more than %d bytes", limit)
+            return None
+    if announced is not None and len(body) != announced:
+        log.info("cover art cut short: %d of %d bytes", len(body), announced)
+        return None
+    return bytes(body)
+
+
 class ArtworkFetcher:
     def __init__(
         self,
@@ -47,11 +69,11 @@ class ArtworkFetcher:
                 if response.status != 200:
                     log.info("cover art answered %s", response.status)
                     return None
-                data = await response.content.read(MAX_IMAGE_BYTES + 1)
+                data = await _read_body(response, MAX_IMAGE_BYTES)
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.info("cover art could not be fetched: %s", type(exc).__name__)
             return None
-        if len(data) > MAX_IMAGE_BYTES:
+        if data is None:
             return None
         self._cache[url] = data
         if len(self._cache) > self._cache_entries:

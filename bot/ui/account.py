@@ -11,6 +11,16 @@ from bot.services.linking import LinkFailure, LinkResult
 from bot.ui.text import escape
 
 SPOTIFY_GREEN = discord.Colour(0x1DB954)
+SPOTIFY_APPS_URL = "https://www.spotify.com/account/apps/"
+_SENTENCE_ENDS = (".", "!", "?", "…")
+
+
+def name_ending_sentence(name: str) -> str:
+    """`**name**` closing a sentence, with a period unless the name brings its own
+    ("Yuki W." must not read "Yuki W..")."""
+    name = name.strip()
+    stop = "" if name.endswith(_SENTENCE_ENDS) else "."
+    return f"**{escape(name)}**{stop}"
 
 
 def _when(moment: datetime, style: str = "D") -> str:
@@ -30,8 +40,8 @@ def link_prompt(existing: LinkedAccount | None) -> str:
             "and works for 10 minutes."
         )
     return (
-        f"You're linked as **{escape(existing.display_name)}**. To link a different account "
-        "(or renew this one), press **Relink Spotify** within 10 minutes."
+        f"You're linked as {name_ending_sentence(existing.display_name)} To link a different "
+        "account (or renew this one), press **Relink Spotify** within 10 minutes."
     )
 
 
@@ -45,12 +55,26 @@ LATER_NOTE = (
 
 def linked_message(result: LinkResult, ready_note: str | None = None) -> dict[str, object]:
     """The payload that replaces the /link reply once the callback succeeded."""
-    lines = [f"✅ Linked to Spotify as **{escape(result.display_name)}**."]
+    lines = [f"✅ Linked to Spotify as {name_ending_sentence(result.display_name)}"]
     if result.moved_from is not None:
         lines.append("This Spotify account was linked to another Discord member; it moved to you.")
     if ready_note:
         lines.append(ready_note)
     return {"content": "\n".join(lines), "components": [], "embeds": []}
+
+
+def unlinked_text(had_link: bool) -> str:
+    """The /unlink reply; Encore can drop its tokens, but only the member can revoke the
+    access they granted, in their Spotify account."""
+    done = (
+        "Unlinked. Encore deleted your Spotify tokens and everything it stored about you."
+        if had_link
+        else "You weren't linked, and Encore holds nothing about you now."
+    )
+    return (
+        f"{done}\nTo also remove Encore's access on Spotify's side, open {SPOTIFY_APPS_URL} "
+        "(Account → **Manage apps**) and press **Remove access** next to this bot's app."
+    )
 
 
 def link_failed_message(failure: LinkFailure) -> dict[str, object]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import hmac
+import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.typedefs import Handler as RequestHandler
 
 from bot.services.container import START_PATH
 from bot.services.linking import LinkError, LinkingService, LinkResult, PendingLink
@@ -39,6 +43,33 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
         )
 
 
+PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+
+
+def _is_direct_loopback(request: web.BaseRequest) -> bool:
+    """A client on this machine talking to us directly: a reverse proxy on the same host
+    connects from loopback too, but adds a forwarding header."""
+    try:
+        loopback = ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        return False
+    return loopback and not any(name in request.headers for name in PROXY_HEADERS)
+
+
+def operator_access(token: str | None) -> Callable[[web.BaseRequest], bool]:
+    """Who may read /metrics and the detailed /healthz: with `token` (METRICS_TOKEN), whoever
+    sends `Authorization: Bearer <token>`; without one, direct clients on this machine only."""
+    if token is None:
+        return _is_direct_loopback
+    expected = f"Bearer {token}".encode()
+
+    def allowed(request: web.BaseRequest) -> bool:
+        sent = request.headers.get(hdrs.AUTHORIZATION, "").encode()
+        return hmac.compare_digest(sent, expected)
+
+    return allowed
+
+
 def _html(text: str, status: int) -> web.Response:
     return web.Response(
         text=text, status=status, content_type="text/html", headers=SECURITY_HEADERS
@@ -53,7 +84,13 @@ def build_app(
     on_failed: FailedHook,
     health: HealthCheck,
     metrics: Handler | None = None,
+    metrics_token: str | None = None,
 ) -> web.Application:
+    """The routes. /metrics and the details of /healthz are for the operator (see
+    `operator_access`); anyone else gets 403 from /metrics and only `{"ok": ...}` from
+    /healthz, enough for a load balancer's check."""
+    may_inspect = operator_access(metrics_token)
+
     async def callback(request: web.Request) -> web.Response:
         query = request.query
         try:
@@ -82,14 +119,25 @@ def build_app(
     async def healthz(request: web.Request) -> web.Response:
         report = dict(await health())
         ok = all(value is True for key, value in report.items() if key.endswith("_ok"))
-        return web.json_response(report, status=200 if ok else 503)
+        shown = report if may_inspect(request) else {"ok": ok}
+        return web.json_response(shown, status=200 if ok else 503)
 
     app = web.Application(client_max_size=64 * 1024)
     app.router.add_get(callback_path, callback)
     app.router.add_get(START_PATH, start_link)
     app.router.add_get("/healthz", healthz)
     if metrics is not None:
-        app.router.add_get("/metrics", metrics)
+        scrape = metrics
+
+        async def guarded_metrics(request: web.Request) -> web.StreamResponse:
+            if not may_inspect(request):
+                raise web.HTTPForbidden(
+                    text="/metrics needs METRICS_TOKEN as a bearer token\n",
+                    headers={"Cache-Control": "no-store"},
+                )
+            return await scrape(request)
+
+        app.router.add_get("/metrics", guarded_metrics)
     return app
 
 
@@ -101,9 +149,53 @@ async def _quietly(awaitable: Awaitable[None], what: str) -> None:
         log.exception("%s could not be sent", what)
 
 
+def request_deadline(seconds: float) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """A middleware that ends any request still unfinished after `seconds` (a body sent
+    slowly or only in part included): 408 while its body is still arriving, else 503."""
+
+    @web.middleware
+    async def deadline(request: web.Request, handler: RequestHandler) -> web.StreamResponse:
+        try:
+            async with asyncio.timeout(seconds):
+                return await handler(request)
+        except TimeoutError:
+            waiting_for_body = request.body_exists and not request.content.at_eof()
+            log.info("%s %s took over %s s; closed", request.method, request.path, seconds)
+            response = web.Response(
+                status=408 if waiting_for_body else 503, text="Request took too long\n"
+            )
+            response.force_close()
+            return response
+
+    return deadline
+
+
+LINGERING_SECONDS = 1.0
+"""After answering a request whose body is unread, how long the rest of it is read and
+dropped before closing (so the client sees the answer); aiohttp's default is 10 s."""
+
+
 class WebServer:
-    def __init__(self, app: web.Application, host: str, port: int) -> None:
-        self._runner = web.AppRunner(app, access_log_class=PathOnlyAccessLogger)
+    """The app served on `host:port`. An idle keep-alive connection, or one still sending its
+    request headers, is closed after `keepalive_timeout` seconds (aiohttp's default is an
+    hour); a request unfinished after `request_timeout` seconds is answered and closed."""
+
+    def __init__(
+        self,
+        app: web.Application,
+        host: str,
+        port: int,
+        *,
+        keepalive_timeout: float = 75,
+        request_timeout: float = 60,
+    ) -> None:
+        app.middlewares.append(request_deadline(request_timeout))
+        self._runner = web.AppRunner(
+            app,
+            access_log_class=PathOnlyAccessLogger,
+            keepalive_timeout=keepalive_timeout,
+            lingering_time=LINGERING_SECONDS,
+        )
         self._host, self._port = host, port
         self.port: int | None = None
 

@@ -219,3 +219,11 @@ async def test_tokens_stay_out_of_database_and_logs_through_refresh(world: World
         assert "in all" in reply.text()
     assert len(world.spotify.requests_to("/api/token")) >= 3
     assert len(world.spotify.accounts.issued) >= 5
+
+
+async def test_unlink_says_where_to_remove_encores_access_on_spotify(world: World) -> None:
+    alice = world.members[0]
+    await world.link(alice, "user0")
+    reply = await world.answer("unlink", alice)
+    assert "https://www.spotify.com/account/apps/" in reply.text()
+    assert "Manage apps" in reply.text()

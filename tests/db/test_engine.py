@@ -1,4 +1,5 @@
 import asyncio
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +29,39 @@ async def test_sqlite_connections_get_wal_foreign_keys_and_busy_timeout(tmp_path
     assert journal_mode == "wal"
     assert foreign_keys == 1
     assert busy_timeout > 0
+
+
+async def test_the_data_folder_and_the_sqlite_files_are_owner_only(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        db_file = tmp_path / "data" / "encore.db"
+        engine = create_engine(f"sqlite:///{db_file}")
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(text("CREATE TABLE t (x INTEGER)"))
+                await connection.execute(text("INSERT INTO t VALUES (1)"))
+                created = sorted(p.name for p in db_file.parent.iterdir())
+                modes = {p.name: p.stat().st_mode & 0o777 for p in db_file.parent.iterdir()}
+        finally:
+            await engine.dispose()
+    finally:
+        os.umask(previous)
+    assert db_file.parent.stat().st_mode & 0o777 == 0o700
+    assert created == ["encore.db", "encore.db-shm", "encore.db-wal"]
+    assert modes == dict.fromkeys(created, 0o600)
+
+
+async def test_an_existing_data_folder_keeps_its_permissions(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o750)
+    folder.chmod(0o750)
+    engine = create_engine(f"sqlite:///{folder / 'encore.db'}")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    finally:
+        await engine.dispose()
+    assert folder.stat().st_mode & 0o777 == 0o750
 
 
 async def test_postgres_urls_use_asyncpg_with_a_bounded_pool() -> None:

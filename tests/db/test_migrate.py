@@ -2,6 +2,7 @@ import asyncio
 import io
 import logging
 import os
+import shutil
 import sys
 from argparse import Namespace
 from pathlib import Path
@@ -183,3 +184,135 @@ async def test_alembic_is_imported_only_when_there_is_something_to_apply(db_url:
     assert await upgrade_in_a_fresh_process(db_url) == "True True"
     assert await has_tables(db_url)
     assert await upgrade_in_a_fresh_process(db_url) == "False False"
+
+
+HALF_DONE_MIGRATION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0099"
+down_revision = "{down}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("half_done", sa.Column("id", sa.Integer(), primary_key=True))
+    with op.batch_alter_table("spotify_links") as batch:
+        batch.add_column(sa.Column("half_done_note", sa.Text(), nullable=True))
+    {last_step}
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("spotify_links") as batch:
+        batch.drop_column("half_done_note")
+    op.drop_table("half_done")
+"""
+
+
+def scripts_with_extra_migration(tmp_path: Path, *, fails: bool) -> Path:
+    """A copy of alembic/ with one more migration on top of head, failing after its DDL."""
+    from bot.db.migrate import ALEMBIC_DIR, head_revisions
+
+    scripts = tmp_path / ("broken-scripts" if fails else "fixed-scripts")
+    shutil.copytree(ALEMBIC_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (head,) = head_revisions()
+    last_step = 'raise RuntimeError("migration failed halfway")' if fails else "pass"
+    (scripts / "versions" / "0099_half_done.py").write_text(
+        HALF_DONE_MIGRATION.format(down=head, last_step=last_step)
+    )
+    return scripts
+
+
+def columns(connection: Connection, table: str) -> set[str]:
+    return {column["name"] for column in inspect(connection).get_columns(table)}
+
+
+async def test_a_migration_failing_halfway_leaves_the_old_revision_and_the_next_start_works(
+    each_db_url: str, tmp_path: Path
+) -> None:
+    from bot.db.migrate import database_revisions, head_revisions
+
+    await upgrade_to_head(each_db_url)
+
+    with pytest.raises(RuntimeError, match="failed halfway"):
+        await upgrade_to_head(each_db_url, scripts_with_extra_migration(tmp_path, fails=True))
+
+    assert await database_revisions(each_db_url) == head_revisions()
+    engine = create_engine(each_db_url)
+    try:
+        async with engine.connect() as connection:
+            assert "half_done" not in await connection.run_sync(table_names)
+            assert "half_done_note" not in await connection.run_sync(columns, "spotify_links")
+            assert await connection.run_sync(differences) == []
+    finally:
+        await engine.dispose()
+    assert await upgrade_to_head(each_db_url) is False
+    fixed = scripts_with_extra_migration(tmp_path, fails=False)
+    assert await upgrade_to_head(each_db_url, fixed) is True
+    assert await database_revisions(each_db_url) == {"0099"}
+
+
+async def test_an_upgrade_of_an_existing_sqlite_database_keeps_a_copy_from_before(
+    tmp_path: Path,
+) -> None:
+    from bot.db.migrate import BACKUPS_KEPT
+
+    database = tmp_path / "data" / "encore.db"
+    url = f"sqlite:///{database}"
+    await upgrade_to_head(url)
+    assert list(database.parent.glob("*.bak")) == [], "a new database has nothing to keep"
+    assert await upgrade_to_head(url) is False
+    assert list(database.parent.glob("*.bak")) == [], "nothing pending, no copy"
+
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO bot_state (key, value) VALUES ('marker', 'before')")
+            )
+    finally:
+        await engine.dispose()
+    await downgrade_to(url, "0003")
+    assert await upgrade_to_head(url) is True
+
+    (copy,) = database.parent.glob("*.bak")
+    assert copy.name.startswith("encore.db.before-0003-")
+    assert copy.stat().st_mode & 0o777 == 0o600
+    copied = create_engine(f"sqlite:///{copy}")
+    try:
+        async with copied.connect() as connection:
+            assert await connection.scalar(text("SELECT version_num FROM alembic_version")) == (
+                "0003"
+            )
+            assert await connection.scalar(
+                text("SELECT value FROM bot_state WHERE key = 'marker'")
+            ) == ("before")
+    finally:
+        await copied.dispose()
+
+    for _ in range(BACKUPS_KEPT + 1):
+        await downgrade_to(url, "0003")
+        await upgrade_to_head(url)
+    assert len(list(database.parent.glob("*.bak"))) == BACKUPS_KEPT
+
+
+@pytest.mark.postgres
+async def test_processes_starting_together_on_postgresql_migrate_one_after_the_other(
+    pg_url: str,
+) -> None:
+    from bot.db.migrate import database_revisions, head_revisions
+
+    processes = [
+        await asyncio.create_subprocess_exec(
+            *(sys.executable, "-c", UPGRADE_IN_A_FRESH_PROCESS, pg_url),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
+    results = [await process.communicate() for process in processes]
+
+    for process, (_, errors) in zip(processes, results, strict=True):
+        assert process.returncode == 0, errors.decode()
+    assert await database_revisions(pg_url) == head_revisions()

@@ -84,3 +84,34 @@ def test_unusable_key_file_is_refused_not_replaced(tmp_path: Path, content: str)
     with pytest.raises(ValueError, match=KEY_FILE_NAME):
         load_or_create_keys([], tmp_path)
     assert key_file.read_text() == content
+
+
+def test_a_key_file_others_can_read_is_warned_about_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = new_key()
+    key_file = tmp_path / KEY_FILE_NAME
+    key_file.write_text(f"{key}\n")
+    key_file.chmod(0o644)
+    with caplog.at_level(logging.WARNING, logger="bot.db.vault"):
+        assert load_or_create_keys([], tmp_path) == [key]
+        assert load_or_create_keys([], tmp_path) == [key]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "chmod 600" in warnings[0].getMessage() and str(key_file) in warnings[0].getMessage()
+    assert key not in caplog.text
+
+
+def test_a_private_key_file_loads_quietly(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    key_file = tmp_path / KEY_FILE_NAME
+    key_file.write_text(f"{new_key()}\n")
+    key_file.chmod(0o600)
+    with caplog.at_level(logging.WARNING, logger="bot.db.vault"):
+        load_or_create_keys([], tmp_path)
+    assert caplog.records == []
+
+
+def test_a_generated_key_goes_in_an_owner_only_data_folder(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    load_or_create_keys([], data_dir)
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
