@@ -78,7 +78,7 @@ class AccountService:
         self._vault = vault
         self._oauth = oauth
         self._spotify = spotify
-        self.linked = linked or LinkedMembers(sessions)
+        self.linked = linked if linked is not None else LinkedMembers(sessions)
 
     async def find(self, discord_user_id: int) -> LinkedAccount | None:
         async with self._sessions() as session:

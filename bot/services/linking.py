@@ -99,7 +99,7 @@ class LinkingService:
         linked: LinkedMembers | None = None,
     ) -> None:
         self._start_url = start_url
-        self._linked = linked or LinkedMembers(sessions)
+        self._linked = linked if linked is not None else LinkedMembers(sessions)
         self._sessions = sessions
         self._vault = vault
         self._oauth = oauth
