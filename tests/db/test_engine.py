@@ -145,10 +145,10 @@ async def test_ping_answers_when_the_database_does(db_engine: AsyncEngine) -> No
     await ping(db_engine)
 
 
-async def test_ping_raises_when_the_database_cannot_be_opened(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite:///{tmp_path}")  # a folder, not a database file
+async def test_ping_raises_when_the_database_does_not_answer() -> None:
+    engine = create_engine("postgresql://encore@127.0.0.1:9/encore")  # discard port: refused
     try:
-        with pytest.raises(DBAPIError):
+        with pytest.raises(OSError):
             await ping(engine)
     finally:
         await engine.dispose()
