@@ -13,15 +13,14 @@ import discord
 import yarl
 from discord import app_commands
 from discord.ext import commands
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.db.engine import session_scope
-from bot.db.models import BotState
+from bot.db.engine import Sessions, session_scope
 from bot.metrics import Metrics, Outcome
 from bot.process.logs import bind_context
 from bot.runtime import Runtime
 from bot.services.container import Services
+from bot.store.bot_state import get_value, set_value
 from bot.ui.replies import reply_to_error
 
 log = logging.getLogger(__name__)
@@ -94,7 +93,7 @@ class Encore(commands.AutoShardedBot):
         return self.runtime.services
 
     @property
-    def sessions(self) -> async_sessionmaker[AsyncSession]:
+    def sessions(self) -> Sessions:
         return self.runtime.sessions
 
     async def setup_hook(self) -> None:
@@ -119,14 +118,14 @@ class Encore(commands.AutoShardedBot):
         payload = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         key = f"commands:{self.application_id}:{guild.id if guild else 'global'}"
-        async with session_scope(self.sessions) as session:
-            state = await session.get(BotState, key)
-            if state is not None and state.value == digest:
-                log.info("slash commands unchanged; not syncing")
-                return
+        async with self.sessions() as session:
+            synced_digest = await get_value(session, key)
+        if synced_digest == digest:
+            log.info("slash commands unchanged; not syncing")
+            return
         synced = await self.tree.sync(guild=guild)
         async with session_scope(self.sessions) as session:
-            await session.merge(BotState(key=key, value=digest))
+            await set_value(session, key, digest)
         log.info(
             "synced %d slash commands %s",
             len(synced),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -19,11 +18,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import SpotifyLink
-from bot.domain import LinkStatus
+from bot.store.links import LinkFacts
 
 COMMAND_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 SPOTIFY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -40,25 +36,6 @@ class Outcome(StrEnum):
     rate limits or outages."""
     ERROR = "error"
     """Failed unexpectedly (logged with its traceback; the member was told to try again)."""
-
-
-@dataclass(frozen=True)
-class LinkFacts:
-    """ACTIVE links, and the oldest moment one of them was last brought up to date (its last
-    sync, or when it was linked if it never was); None when there are no ACTIVE links."""
-
-    active: int
-    oldest_sync: datetime | None
-
-
-async def read_link_facts(session: AsyncSession) -> LinkFacts:
-    since = func.min(func.coalesce(SpotifyLink.synced_at, SpotifyLink.linked_at))
-    row = (
-        await session.execute(
-            select(func.count(), since).where(SpotifyLink.status == LinkStatus.ACTIVE)
-        )
-    ).one()
-    return LinkFacts(active=row[0], oldest_sync=row[1])
 
 
 class _LinkCollector(Collector):

@@ -14,19 +14,18 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.db.engine import create_engine, make_session_factory
+from bot.db.engine import Engine, Sessions, create_engine, make_session_factory, ping
 from bot.db.keycheck import check_key_fingerprints
 from bot.db.migrate import upgrade_to_head
 from bot.db.vault import TokenVault, load_or_create_keys
 from bot.interaction_edits import InteractionEditor
-from bot.metrics import LinkFacts, Metrics, read_link_facts
+from bot.metrics import Metrics
 from bot.services.container import Services
 from bot.services.linking import LinkError, LinkResult, PendingLink
 from bot.services.sync import SyncOutcome
+from bot.store.links import LinkFacts, read_link_facts
 from bot.ui.account import (
     LATER_NOTE,
     LOADING_NOTE,
@@ -45,8 +44,8 @@ ExtraHealth = Callable[[], Mapping[str, Any]]
 
 class Runtime:
     http: aiohttp.ClientSession
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    engine: Engine
+    sessions: Sessions
     services: Services
 
     def __init__(self, settings: Settings, metrics: Metrics) -> None:
@@ -137,8 +136,7 @@ class Runtime:
 
     async def _health(self, extra: ExtraHealth) -> dict[str, Any]:
         try:
-            async with self.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            await ping(self.engine)
             db_ok = True
         except Exception:
             log.exception("health check: database unreachable")

@@ -1,4 +1,4 @@
-"""The metrics of one bot: series, labels, scrape-time link facts and registry isolation."""
+"""The metrics of one bot: series, labels, link facts as rendered, and registry isolation."""
 
 from __future__ import annotations
 
@@ -8,12 +8,9 @@ from unittest.mock import Mock
 
 import discord
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.engine import session_scope
-from bot.db.models import SpotifyLink
-from bot.domain import LinkStatus
-from bot.metrics import NO_STATUS, LinkFacts, Metrics, Outcome, read_link_facts
+from bot.metrics import NO_STATUS, Metrics, Outcome
+from bot.store.links import LinkFacts
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -177,45 +174,3 @@ def test_each_bot_has_its_own_series() -> None:
 
 def test_process_memory_is_exposed() -> None:
     assert value(Metrics(), "process_resident_memory_bytes") > 0
-
-
-def _link(user_id: int, status: LinkStatus, linked: datetime, synced: datetime | None) -> Any:
-    return SpotifyLink(
-        discord_user_id=user_id,
-        spotify_account_id=f"account{user_id}",
-        spotify_user_id=f"user{user_id}",
-        access_token_enc=b"x",
-        refresh_token_enc=b"x",
-        access_expires_at=NOW,
-        authorized_at=linked,
-        linked_at=linked,
-        status=status,
-        synced_at=synced,
-    )
-
-
-async def test_link_facts_count_active_links_and_find_the_stalest(
-    db_sessions: async_sessionmaker[AsyncSession],
-) -> None:
-    async with session_scope(db_sessions) as session:
-        session.add_all(
-            [
-                _link(1, LinkStatus.ACTIVE, NOW - timedelta(days=9), NOW - timedelta(hours=1)),
-                _link(2, LinkStatus.ACTIVE, NOW - timedelta(hours=5), None),
-                _link(3, LinkStatus.ACTIVE, NOW - timedelta(days=2), NOW - timedelta(hours=3)),
-                _link(4, LinkStatus.REVOKED, NOW - timedelta(days=30), None),
-                _link(5, LinkStatus.BROKEN, NOW - timedelta(days=40), NOW - timedelta(days=20)),
-            ]
-        )
-
-    async with db_sessions() as session:
-        facts = await read_link_facts(session)
-
-    assert facts == LinkFacts(active=3, oldest_sync=NOW - timedelta(hours=5))
-
-
-async def test_link_facts_of_an_empty_database(
-    db_sessions: async_sessionmaker[AsyncSession],
-) -> None:
-    async with db_sessions() as session:
-        assert await read_link_facts(session) == LinkFacts(active=0, oldest_sync=None)

@@ -6,15 +6,22 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 from bot.config import normalise_database_url
 from bot.db.files import make_owner_only, make_private_dir
+
+Engine: TypeAlias = AsyncEngine
+Session: TypeAlias = AsyncSession
+Sessions: TypeAlias = async_sessionmaker[AsyncSession]
+"""What services and the runtime type their engine and session factory with, so that only the
+data layer (bot/db, bot/store) imports SQLAlchemy."""
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 SQLITE_POOL = {"pool_size": 5, "max_overflow": 0, "pool_timeout": 30}
@@ -137,7 +144,7 @@ def upsert_insert(session: AsyncSession) -> Callable[..., Any]:
     return sqlite_insert
 
 
-def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def make_session_factory(engine: AsyncEngine) -> Sessions:
     """Sessions that keep loaded objects usable after commit (no implicit async lazy loads)."""
     return async_sessionmaker(engine, expire_on_commit=False)
 
@@ -173,7 +180,7 @@ async def lock_shared_writes(session: AsyncSession) -> None:
 
 @asynccontextmanager
 async def session_scope(
-    factory: async_sessionmaker[AsyncSession], *, shared_writes: bool = False
+    factory: Sessions, *, shared_writes: bool = False
 ) -> AsyncIterator[AsyncSession]:
     """One unit of work: commit when the block succeeds, roll back when it raises.
 
@@ -189,3 +196,20 @@ async def session_scope(
             await session.rollback()
             raise
         await session.commit()
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raise unless the database answers a trivial query (the health check)."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock, serialization failure
+
+
+def is_retryable_conflict(exc: BaseException) -> bool:
+    """True for a PostgreSQL deadlock or serialization failure: the transaction may simply be
+    run again."""
+    return isinstance(exc, DBAPIError) and (
+        getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+    )

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import calendar
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.db.engine import session_scope
+from bot.db.engine import Sessions, session_scope
 from bot.db.models import SpotifyLink
 from bot.db.vault import TokenVault
 from bot.domain import LinkBroken, LinkStatus, NotLinked
-from bot.services.link_status import mark_link
 from bot.services.linked_members import LinkedMembers
-from bot.services.members import remove_member_data
 from bot.services.tokens import MemberTokens
 from bot.spotify.client import SpotifyClient, SpotifyUserApi
 from bot.spotify.ids import SpotifyKind, SpotifyRef
 from bot.spotify.oauth import SpotifyOAuth
+from bot.store.links import get_link, mark_link
+from bot.store.member_data import remove_member_data
+
+log = logging.getLogger(__name__)
 
 REFRESH_TOKEN_MONTHS = 6
 
@@ -67,7 +68,7 @@ def _account(link: SpotifyLink) -> LinkedAccount:
 class AccountService:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         vault: TokenVault,
         oauth: SpotifyOAuth,
         spotify: SpotifyClient,
@@ -77,11 +78,11 @@ class AccountService:
         self._vault = vault
         self._oauth = oauth
         self._spotify = spotify
-        self.linked = linked or LinkedMembers(sessions)
+        self.linked = linked if linked is not None else LinkedMembers(sessions)
 
     async def find(self, discord_user_id: int) -> LinkedAccount | None:
         async with self._sessions() as session:
-            link = await session.get(SpotifyLink, discord_user_id)
+            link = await get_link(session, discord_user_id)
             account = None if link is None else _account(link)
         self.linked.mark(discord_user_id, account is not None and account.usable)
         return account
@@ -104,7 +105,9 @@ class AccountService:
     async def mark(self, discord_user_id: int, status: LinkStatus) -> None:
         """Mark an active link unusable (revoked, broken, not allow-listed)."""
         self.linked.mark(discord_user_id, False)
-        await mark_link(self._sessions, discord_user_id, status)
+        async with session_scope(self._sessions, shared_writes=True) as session:
+            await mark_link(session, discord_user_id, status)
+        log.warning("link of member %s marked %s", discord_user_id, status.value)
 
     def api(self, discord_user_id: int, *, interactive: bool = True) -> SpotifyUserApi:
         tokens = MemberTokens(
@@ -116,6 +119,6 @@ class AccountService:
         """Forget the member entirely; True when there was anything to forget."""
         self.linked.mark(discord_user_id, False)
         async with session_scope(self._sessions, shared_writes=True) as session:
-            had_link = await session.get(SpotifyLink, discord_user_id) is not None
+            had_link = await get_link(session, discord_user_id) is not None
             await remove_member_data(session, discord_user_id)
         return had_link

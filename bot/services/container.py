@@ -7,9 +7,9 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import aiohttp
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.db.engine import Sessions
 from bot.db.vault import TokenVault
 from bot.services.accounts import AccountService
 from bot.services.artwork import ArtworkFetcher
@@ -54,7 +54,7 @@ class Services:
         cls,
         settings: Settings,
         http: aiohttp.ClientSession,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         vault: TokenVault,
     ) -> Services:
         secret = settings.SPOTIFY_CLIENT_SECRET

@@ -20,11 +20,8 @@ import asyncio
 import contextlib
 import logging
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.db.models import SpotifyLink
-from bot.domain import LinkStatus
+from bot.db.engine import Sessions
+from bot.store.links import active_link_ids
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +29,7 @@ RELOAD_SECONDS = 60.0
 
 
 class LinkedMembers:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], reload_seconds: float = RELOAD_SECONDS
-    ) -> None:
+    def __init__(self, sessions: Sessions, reload_seconds: float = RELOAD_SECONDS) -> None:
         self._sessions = sessions
         self._reload_seconds = reload_seconds
         self._active: set[int] = set()
@@ -62,12 +57,7 @@ class LinkedMembers:
         self._changed_while_loading = {}
         try:
             async with self._sessions() as session:
-                rows = await session.scalars(
-                    select(SpotifyLink.discord_user_id).where(
-                        SpotifyLink.status == LinkStatus.ACTIVE
-                    )
-                )
-                active = set(rows)
+                active = await active_link_ids(session)
             for discord_user_id, now_active in self._changed_while_loading.items():
                 if now_active:
                     active.add(discord_user_id)

@@ -17,21 +17,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.db.engine import session_scope
-from bot.db.models import OAuthState, SpotifyLink
+from bot.db.engine import Sessions, session_scope
 from bot.db.vault import TokenUndecryptable, TokenVault
-from bot.domain import LinkStatus
 from bot.services.linked_members import LinkedMembers
-from bot.services.members import remove_member_data
 from bot.services.tokens import StaticTokens
 from bot.spotify.client import SpotifyClient
 from bot.spotify.errors import InvalidClient, InvalidGrant, NotAllowListed, SpotifyError
 from bot.spotify.models import PrivateUser
 from bot.spotify.oauth import SpotifyOAuth, TokenSet, new_pkce, new_state
-from bot.store.scores import sync_members
+from bot.store.links import NewTokens, get_link, holder_of_account, put_link
+from bot.store.member_data import remove_member_data
+from bot.store.oauth_states import get_state, replace_state, take_state
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +89,7 @@ class LinkResult:
 class LinkingService:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         vault: TokenVault,
         oauth: SpotifyOAuth,
         spotify: SpotifyClient,
@@ -103,7 +99,7 @@ class LinkingService:
         linked: LinkedMembers | None = None,
     ) -> None:
         self._start_url = start_url
-        self._linked = linked or LinkedMembers(sessions)
+        self._linked = linked if linked is not None else LinkedMembers(sessions)
         self._sessions = sessions
         self._vault = vault
         self._oauth = oauth
@@ -125,23 +121,18 @@ class LinkingService:
         """
         state, pkce, now = new_state(), new_pkce(), self._clock()
         async with session_scope(self._sessions) as session:
-            await session.execute(delete(OAuthState).where(OAuthState.expires_at < now))
-            await session.execute(
-                delete(OAuthState).where(OAuthState.discord_user_id == discord_user_id)
-            )
-            session.add(
-                OAuthState(
-                    state_hash=hash_state(state),
-                    discord_user_id=discord_user_id,
-                    guild_id=guild_id,
-                    code_verifier_enc=self._vault.encrypt(pkce.verifier),
-                    interaction_token_enc=(
-                        self._vault.encrypt(interaction_token) if interaction_token else None
-                    ),
-                    application_id=application_id,
-                    created_at=now,
-                    expires_at=now + STATE_LIFETIME,
-                )
+            await replace_state(
+                session,
+                state_hash=hash_state(state),
+                discord_user_id=discord_user_id,
+                guild_id=guild_id,
+                application_id=application_id,
+                code_verifier_enc=self._vault.encrypt(pkce.verifier),
+                interaction_token_enc=(
+                    self._vault.encrypt(interaction_token) if interaction_token else None
+                ),
+                created_at=now,
+                expires_at=now + STATE_LIFETIME,
             )
         return f"{self._start_url}?{urlencode({'state': state})}"
 
@@ -150,7 +141,7 @@ class LinkingService:
         if not state or len(state) > MAX_PARAM_LENGTH:
             raise LinkError(LinkFailure.MISSING_PARAMETERS)
         async with self._sessions() as session:
-            row = await session.get(OAuthState, hash_state(state))
+            row = await get_state(session, hash_state(state))
         if row is None:
             raise LinkError(LinkFailure.UNKNOWN_STATE)
         if row.expires_at <= self._clock():
@@ -164,10 +155,9 @@ class LinkingService:
     async def _consume(self, state: str) -> tuple[PendingLink, str]:
         """Delete the state (single use) and return what it held, with the PKCE verifier."""
         async with session_scope(self._sessions) as session:
-            row = await session.get(OAuthState, hash_state(state))
+            row = await take_state(session, hash_state(state))
             if row is None:
                 raise LinkError(LinkFailure.UNKNOWN_STATE)
-            await session.delete(row)
         try:
             verifier = self._vault.decrypt(row.code_verifier_enc)
             token = (
@@ -219,34 +209,27 @@ class LinkingService:
     ) -> int | None:
         now = self._clock()
         async with session_scope(self._sessions, shared_writes=True) as session:
-            other = await session.scalar(
-                select(SpotifyLink.discord_user_id).where(
-                    SpotifyLink.spotify_account_id == account_id,
-                    SpotifyLink.discord_user_id != discord_user_id,
-                )
-            )
+            other = await holder_of_account(session, account_id, other_than=discord_user_id)
             if other is not None:
                 self._linked.mark(other, False)
                 await remove_member_data(session, other)
-            link = await session.get(SpotifyLink, discord_user_id)
-            same_account = link is not None and link.spotify_account_id == account_id
-            if link is not None and not same_account:
+            link = await get_link(session, discord_user_id)
+            if link is not None and link.spotify_account_id != account_id:
                 await remove_member_data(session, discord_user_id, keep_memberships=True)
-                link = None
-            if link is None:
-                link = SpotifyLink(discord_user_id=discord_user_id, linked_at=now)
-                session.add(link)
-            link.spotify_account_id = account_id
-            link.spotify_user_id = me.id
-            link.display_name = me.display_name
-            link.avatar_url = me.image_url
-            link.access_token_enc = self._vault.encrypt(tokens.access_token)
-            link.refresh_token_enc = self._vault.encrypt(tokens.refresh_token)
-            link.access_expires_at = tokens.expires_at
-            link.scopes = " ".join(tokens.scopes)
-            link.authorized_at = now
-            link.status = LinkStatus.ACTIVE
-            link.sync_due_at = now
-            await sync_members(session, [discord_user_id])
+            await put_link(
+                session,
+                discord_user_id,
+                spotify_account_id=account_id,
+                spotify_user_id=me.id,
+                display_name=me.display_name,
+                avatar_url=me.image_url,
+                tokens=NewTokens(
+                    access_token_enc=self._vault.encrypt(tokens.access_token),
+                    refresh_token_enc=self._vault.encrypt(tokens.refresh_token),
+                    access_expires_at=tokens.expires_at,
+                    scopes=" ".join(tokens.scopes),
+                ),
+                now=now,
+            )
         self._linked.mark(discord_user_id, True)
         return other

@@ -1,4 +1,4 @@
-"""Guild membership and visibility, and forgetting a member entirely."""
+"""Guild membership and visibility: recorded as members use the bot, join and leave."""
 
 from __future__ import annotations
 
@@ -7,37 +7,18 @@ import logging
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.db.engine import session_scope, upsert_insert
-from bot.db.models import (
-    GuildMember,
-    OAuthState,
-    Share,
-    ShareSave,
-    SpotifyLink,
-    TopItem,
-    TopSnapshot,
-)
+from bot.db.engine import Sessions, session_scope
+from bot.db.models import SpotifyLink
 from bot.domain import LinkStatus, MemberHidden, MemberNotLinked
-from bot.store.scores import forget_guild, forget_member, sync_members
-
-
-async def remove_member_data(
-    session: AsyncSession, discord_user_id: int, *, keep_memberships: bool = False
-) -> None:
-    """Delete every stored datum about a member: tokens, snapshots, pending states, saves,
-    shares and memberships (the last two kept when only the Spotify account changes)."""
-    await forget_member(session, discord_user_id)
-    for model in (TopItem, TopSnapshot, OAuthState, ShareSave, SpotifyLink):
-        await session.execute(delete(model).where(model.discord_user_id == discord_user_id))
-    if not keep_memberships:
-        await session.execute(delete(Share).where(Share.sharer_id == discord_user_id))
-        await session.execute(
-            delete(GuildMember).where(GuildMember.discord_user_id == discord_user_id)
-        )
-
+from bot.store.links import linked_among
+from bot.store.memberships import (
+    record_members,
+    recorded_among,
+    remove_guild,
+    remove_membership,
+    set_visibility,
+    visibility,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +27,7 @@ RECORD_CHUNK = 500
 
 
 class MembershipService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Sessions) -> None:
         self._sessions = sessions
         self._seen: set[tuple[int, int]] = set()
         self._pending: defaultdict[int, set[int]] = defaultdict(set)
@@ -87,21 +68,8 @@ class MembershipService:
         for start in range(0, len(discord_user_ids), RECORD_CHUNK):
             chunk = discord_user_ids[start : start + RECORD_CHUNK]
             async with self._sessions() as session:
-                linked = set(
-                    await session.scalars(
-                        select(SpotifyLink.discord_user_id).where(
-                            SpotifyLink.discord_user_id.in_(chunk)
-                        )
-                    )
-                )
-                known = set(
-                    await session.scalars(
-                        select(GuildMember.discord_user_id).where(
-                            GuildMember.guild_id == guild_id,
-                            GuildMember.discord_user_id.in_(linked),
-                        )
-                    )
-                )
+                linked = await linked_among(session, chunk)
+                known = await recorded_among(session, guild_id, linked)
             new = sorted(linked - known)
             if new:
                 await self.record(guild_id, new)
@@ -117,55 +85,28 @@ class MembershipService:
         """Note that these members are in the guild (visible unless they said otherwise)."""
         if not discord_user_ids:
             return
-        now = datetime.now(UTC)
         async with session_scope(self._sessions, shared_writes=True) as session:
-            insert = upsert_insert(session)
-            rows = [
-                {"guild_id": guild_id, "discord_user_id": uid, "visible": True, "seen_at": now}
-                for uid in discord_user_ids
-            ]
-            stmt = insert(GuildMember).values(rows)
-            await session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["guild_id", "discord_user_id"],
-                    set_={"seen_at": stmt.excluded.seen_at},
-                )
-            )
-            await sync_members(session, discord_user_ids, guild_id)
+            await record_members(session, guild_id, discord_user_ids, datetime.now(UTC))
 
     async def remove(self, guild_id: int, discord_user_id: int) -> None:
         async with session_scope(self._sessions, shared_writes=True) as session:
-            await forget_member(session, discord_user_id, guild_id)
-            await session.execute(
-                delete(GuildMember).where(
-                    GuildMember.guild_id == guild_id,
-                    GuildMember.discord_user_id == discord_user_id,
-                )
-            )
+            await remove_membership(session, guild_id, discord_user_id)
 
     async def remove_guild(self, guild_id: int) -> None:
         async with session_scope(self._sessions, shared_writes=True) as session:
-            await forget_guild(session, guild_id)
-            await session.execute(delete(GuildMember).where(GuildMember.guild_id == guild_id))
+            await remove_guild(session, guild_id)
 
     async def is_visible(self, guild_id: int, discord_user_id: int) -> bool:
         """Members are visible by default; only an explicit /privacy choice hides them."""
         async with self._sessions() as session:
-            visible = await session.scalar(
-                select(GuildMember.visible).where(
-                    GuildMember.guild_id == guild_id,
-                    GuildMember.discord_user_id == discord_user_id,
-                )
-            )
+            visible = await visibility(session, guild_id, discord_user_id)
         return True if visible is None else visible
 
     async def set_visible(self, guild_id: int, discord_user_id: int, visible: bool) -> None:
         await self.record(guild_id, [discord_user_id])
         async with session_scope(self._sessions, shared_writes=True) as session:
-            member = await session.get(GuildMember, (guild_id, discord_user_id))
-            assert member is not None
-            member.visible = visible
-            await sync_members(session, [discord_user_id], guild_id)
+            recorded = await set_visibility(session, guild_id, discord_user_id, visible)
+        assert recorded
 
     async def require_shown(self, guild_id: int | None, discord_user_id: int, name: str) -> None:
         """Another member's data may be shown only if they are linked and visible here."""

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.db.engine import session_scope
-from bot.db.models import GuildSettings, Share, ShareSave
+from bot.db.engine import Sessions, session_scope
 from bot.services.items import ItemSummary
 from bot.spotify.ids import SpotifyKind
+from bot.store import shares as share_rows
 
 SAVE_KINDS = frozenset(
     {
@@ -27,7 +23,7 @@ SHARE_KINDS = tuple(SAVE_KINDS | {SpotifyKind.ARTIST, SpotifyKind.PLAYLIST})
 
 
 class ShareService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Sessions) -> None:
         self._sessions = sessions
 
     async def create(
@@ -40,59 +36,30 @@ class ShareService:
         note: str | None,
     ) -> int:
         async with session_scope(self._sessions) as session:
-            share = Share(
+            return await share_rows.create_share(
+                session,
                 guild_id=guild_id,
                 channel_id=channel_id,
                 sharer_id=sharer_id,
                 uri=item.uri,
-                title=item.name[:512],
+                title=item.name,
                 note=note,
-                created_at=datetime.now(UTC),
-                save_count=0,
+                now=datetime.now(UTC),
             )
-            session.add(share)
-            await session.flush()
-            return share.id
 
     async def attach_message(self, share_id: int, message_id: int) -> None:
         async with session_scope(self._sessions) as session:
-            await session.execute(
-                update(Share).where(Share.id == share_id).values(message_id=message_id)
-            )
+            await share_rows.attach_message(session, share_id, message_id)
 
     async def record_save(self, share_id: int, discord_user_id: int) -> int | None:
         """Count one member's save once; returns the new count, or None when not counted."""
-        try:
-            async with session_scope(self._sessions) as session:
-                if await session.get(Share, share_id) is None:
-                    return None
-                session.add(
-                    ShareSave(
-                        share_id=share_id,
-                        discord_user_id=discord_user_id,
-                        saved_at=datetime.now(UTC),
-                    )
-                )
-                await session.flush()
-                await session.execute(
-                    update(Share)
-                    .where(Share.id == share_id)
-                    .values(save_count=Share.save_count + 1)
-                )
-                count = await session.scalar(select(Share.save_count).where(Share.id == share_id))
-        except IntegrityError:
-            return None
-        return count
+        async with session_scope(self._sessions) as session:
+            return await share_rows.add_save(session, share_id, discord_user_id, datetime.now(UTC))
 
     async def share_channel(self, guild_id: int) -> int | None:
         async with self._sessions() as session:
-            settings = await session.get(GuildSettings, guild_id)
-            return settings.share_channel_id if settings else None
+            return await share_rows.share_channel(session, guild_id)
 
     async def set_share_channel(self, guild_id: int, channel_id: int | None) -> None:
         async with session_scope(self._sessions) as session:
-            settings = await session.get(GuildSettings, guild_id)
-            if settings is None:
-                session.add(GuildSettings(guild_id=guild_id, share_channel_id=channel_id))
-            else:
-                settings.share_channel_id = channel_id
+            await share_rows.set_share_channel(session, guild_id, channel_id)

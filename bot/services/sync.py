@@ -31,12 +31,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.db.engine import session_scope
-from bot.db.models import SpotifyLink
+from bot.db.engine import Session, Sessions, is_retryable_conflict, session_scope
 from bot.domain import ItemKind, LinkBroken, LinkStatus, NotLinked
 from bot.services.accounts import AccountService
 from bot.services.budget import DEFAULT_WINDOW_SECONDS, RequestBudget
@@ -51,6 +46,7 @@ from bot.spotify.errors import (
     SpotifyError,
 )
 from bot.store.snapshots import replace_snapshot
+from bot.store.sync_claims import claim_member, claim_most_overdue, next_due, update_claimed
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +62,6 @@ RETRY_BACKOFF = timedelta(minutes=2)
 IDLE_POLL_SECONDS = 60.0
 MIN_IDLE_SECONDS = 1.0
 STORE_ATTEMPTS = 3
-RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock, serialization failure
 
 
 class SyncOutcome(StrEnum):
@@ -108,35 +103,9 @@ def _jittered(delay: timedelta) -> timedelta:
     return delay * random.uniform(1 - JITTER, 1 + JITTER)
 
 
-def _retryable(exc: DBAPIError) -> bool:
-    return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
-
-
-def _is_due(now: datetime) -> ColumnElement[bool]:
-    return and_(
-        SpotifyLink.status == LinkStatus.ACTIVE,
-        or_(SpotifyLink.sync_due_at.is_(None), SpotifyLink.sync_due_at <= now),
-    )
-
-
-async def _update_held(session: AsyncSession, claim: _Claim, **values: datetime) -> None:
-    """Update the claimed member's link while the claim still holds, else raise _LeaseLost.
-
-    The first statement of its transaction, it also locks the row (PostgreSQL) or the database
-    (SQLite) until commit, so nobody can take the member over before the transaction ends.
-    """
-    updated = await session.scalar(
-        update(SpotifyLink)
-        .where(
-            SpotifyLink.discord_user_id == claim.user_id,
-            SpotifyLink.sync_due_at == claim.lease_until,
-            SpotifyLink.status == LinkStatus.ACTIVE,
-        )
-        .values(**values)
-        .returning(SpotifyLink.discord_user_id)
-        .execution_options(synchronize_session=False)
-    )
-    if updated is None:
+async def _update_held(session: Session, claim: _Claim, **values: datetime) -> None:
+    """Update the claimed member's link while the claim still holds, else raise _LeaseLost."""
+    if not await update_claimed(session, claim.user_id, claim.lease_until, **values):
         raise _LeaseLost()
 
 
@@ -151,7 +120,7 @@ class SyncService:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         accounts: AccountService,
         spotify_client: SpotifyClient,
         *,
@@ -236,30 +205,10 @@ class SyncService:
         now = self._clock()
         lease_until = now + self._lease
         async with session_scope(self._sessions) as session:
-            target: ColumnElement[bool]
             if user_id is not None:
-                target = SpotifyLink.discord_user_id == user_id
+                claimed = await claim_member(session, user_id, now, lease_until)
             else:
-                pick = (
-                    select(SpotifyLink.discord_user_id)
-                    .where(_is_due(now))
-                    .order_by(SpotifyLink.sync_due_at.asc().nulls_first())
-                    .limit(1)
-                )
-                if session.get_bind().dialect.name == "postgresql":
-                    picked = await session.scalar(pick.with_for_update(skip_locked=True))
-                    if picked is None:
-                        return None
-                    target = SpotifyLink.discord_user_id == picked
-                else:
-                    target = SpotifyLink.discord_user_id.in_(pick)
-            claimed = await session.scalar(
-                update(SpotifyLink)
-                .where(target, _is_due(now))
-                .values(sync_due_at=lease_until)
-                .returning(SpotifyLink.discord_user_id)
-                .execution_options(synchronize_session=False)
-            )
+                claimed = await claim_most_overdue(session, now, lease_until)
         return None if claimed is None else _Claim(claimed, lease_until)
 
     async def _run_claimed(self, claim: _Claim, *, max_pause: float | None) -> SyncOutcome:
@@ -354,8 +303,8 @@ class SyncService:
                 async with self._writing:
                     await self._store_once(claim, lists)
                 return
-            except DBAPIError as exc:
-                if attempt == STORE_ATTEMPTS or not _retryable(exc):
+            except Exception as exc:
+                if attempt == STORE_ATTEMPTS or not is_retryable_conflict(exc):
                     raise
                 log.info("storing member %s collided with another writer; retrying", claim.user_id)
 
@@ -383,12 +332,8 @@ class SyncService:
     async def _idle_seconds(self) -> float:
         """Seconds until the next active member is due, between 1 s and a minute."""
         async with self._sessions() as session:
-            next_due = await session.scalar(
-                select(func.min(SpotifyLink.sync_due_at)).where(
-                    SpotifyLink.status == LinkStatus.ACTIVE
-                )
-            )
-        if next_due is None:
+            due = await next_due(session)
+        if due is None:
             return IDLE_POLL_SECONDS
-        wait = (next_due - self._clock()).total_seconds()
+        wait = (due - self._clock()).total_seconds()
         return min(IDLE_POLL_SECONDS, max(MIN_IDLE_SECONDS, wait))

@@ -6,14 +6,13 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.db.engine import session_scope
+from bot.db.engine import Session, Sessions, session_scope
 from bot.db.models import SpotifyLink
 from bot.db.vault import TokenUndecryptable, TokenVault
 from bot.domain import LinkBroken, LinkStatus, NotLinked
 from bot.spotify.errors import InvalidGrant
 from bot.spotify.oauth import SpotifyOAuth, TokenSet
+from bot.store.links import NewTokens, get_link, update_tokens
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +42,7 @@ class MemberTokens:
     def __init__(
         self,
         discord_user_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         vault: TokenVault,
         oauth: SpotifyOAuth,
         *,
@@ -57,8 +56,8 @@ class MemberTokens:
         self._vault = vault
         self._oauth = oauth
 
-    async def _load(self, session: AsyncSession) -> SpotifyLink:
-        link = await session.get(SpotifyLink, self._user_id, populate_existing=True)
+    async def _load(self, session: Session) -> SpotifyLink:
+        link = await get_link(session, self._user_id, fresh=True)
         if link is None:
             raise NotLinked()
         if link.status != LinkStatus.ACTIVE:
@@ -98,9 +97,14 @@ class MemberTokens:
             raise
         async with session_scope(self._sessions) as session:
             link = await self._load(session)
-            link.access_token_enc = self._vault.encrypt(tokens.access_token)
-            link.refresh_token_enc = self._vault.encrypt(tokens.refresh_token)
-            link.access_expires_at = tokens.expires_at
-            if tokens.scopes:
-                link.scopes = " ".join(tokens.scopes)
+            await update_tokens(
+                session,
+                self._user_id,
+                NewTokens(
+                    access_token_enc=self._vault.encrypt(tokens.access_token),
+                    refresh_token_enc=self._vault.encrypt(tokens.refresh_token),
+                    access_expires_at=tokens.expires_at,
+                    scopes=" ".join(tokens.scopes) if tokens.scopes else link.scopes,
+                ),
+            )
         return tokens.access_token

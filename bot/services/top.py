@@ -6,9 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.db.engine import session_scope
+from bot.db.engine import Sessions, session_scope
 from bot.domain import ItemKind
 from bot.services.accounts import AccountService
 from bot.services.items import RANGE_CODES, ItemSummary
@@ -39,7 +37,7 @@ async def fetch_top(api: SpotifyUserApi, kind: ItemKind, time_range: str) -> lis
 class TopService:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         accounts: AccountService,
         max_age: timedelta,
         clock: Callable[[], datetime] = _now,

@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.metrics import LinkFacts, Metrics
+from bot.metrics import Metrics
+from bot.store.links import LinkFacts
 
 log = logging.getLogger(__name__)
 

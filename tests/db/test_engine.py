@@ -5,9 +5,17 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.db.engine import SQLITE_POOL, create_engine, lock_shared_writes, session_scope
+from bot.db.engine import (
+    SQLITE_POOL,
+    create_engine,
+    is_retryable_conflict,
+    lock_shared_writes,
+    ping,
+    session_scope,
+)
 from bot.db.models import BotState, CatalogItem
 from bot.services.items import ItemSummary
 from bot.store.snapshots import upsert_catalog
@@ -165,3 +173,38 @@ async def test_the_shared_writes_lock_is_taken_once_per_transaction(
     locks = [s for s in statements if "pg_advisory_xact_lock" in s]
     expected = 3 if engine.dialect.name == "postgresql" else 0
     assert len(locks) == expected
+
+
+async def test_ping_answers_when_the_database_does(db_engine: AsyncEngine) -> None:
+    await ping(db_engine)
+
+
+async def test_ping_raises_when_the_database_does_not_answer() -> None:
+    engine = create_engine("postgresql://encore@127.0.0.1:9/encore")  # discard port: refused
+    try:
+        with pytest.raises(OSError):
+            await ping(engine)
+    finally:
+        await engine.dispose()
+
+
+class _DriverError(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("error", "retryable"),
+    [
+        (DBAPIError("UPDATE", {}, _DriverError("40P01")), True),
+        (DBAPIError("UPDATE", {}, _DriverError("40001")), True),
+        (IntegrityError("INSERT", {}, _DriverError("23505")), False),
+        (DBAPIError("UPDATE", {}, Exception("database is locked")), False),
+        (_DriverError("40P01"), False),
+    ],
+)
+def test_only_deadlocks_and_serialization_failures_are_retryable(
+    error: BaseException, retryable: bool
+) -> None:
+    assert is_retryable_conflict(error) is retryable

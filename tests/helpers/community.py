@@ -23,9 +23,9 @@ from bot.db.models import (
 )
 from bot.domain import ItemKind, LinkStatus, TimeRange
 from bot.services.items import ItemSummary
-from bot.services.members import remove_member_data
 from bot.spotify.ids import SpotifyKind
-from bot.store.scores import forget_guild, forget_member, sync_members
+from bot.store.member_data import remove_member_data
+from bot.store.scores import forget_guild, forget_member, rebuild_guild_scores, sync_members
 from bot.store.snapshots import replace_snapshot
 
 GUILD = 1
@@ -163,3 +163,16 @@ async def clear_all(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with session_scope(sessions) as session:
         for table in reversed(Base.metadata.sorted_tables):
             await session.execute(delete(table))
+
+
+async def rebuilt(session: AsyncSession) -> tuple[list[object], list[object], list[object]]:
+    for guild in (GUILD, OTHER_GUILD):
+        await rebuild_guild_scores(session, guild)
+    await session.flush()
+    return await score_rows(session)
+
+
+async def assert_matches_rebuild(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with session_scope(sessions) as session:
+        incremental = await score_rows(session)
+        assert incremental == await rebuilt(session)

@@ -39,3 +39,19 @@ async def test_only_linked_unrecorded_members_are_recorded_from_a_guild_cache(
     async with db_sessions() as session:
         rows = (await session.execute(select(GuildMember.discord_user_id))).scalars().all()
     assert sorted(rows) == [2, 4]
+
+
+async def test_hiding_records_the_member_first_and_leaving_removes_the_membership(
+    db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    members = MembershipService(db_sessions)
+    await members.set_visible(7, 1, False)
+    await members.set_visible(8, 1, False)
+    await members.set_visible(8, 1, True)
+    assert (await members.is_visible(7, 1), await members.is_visible(8, 1)) == (False, True)
+    await members.remove(7, 1)
+    async with db_sessions() as session:
+        assert list(await session.scalars(select(GuildMember.guild_id))) == [8]
+    await members.remove_guild(8)
+    async with db_sessions() as session:
+        assert list(await session.scalars(select(GuildMember.guild_id))) == []

@@ -5,53 +5,30 @@ from __future__ import annotations
 import asyncio
 import bisect
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import aiohttp
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_engine, make_session_factory, session_scope
 from bot.db.models import SpotifyLink
-from bot.db.vault import TokenVault
 from bot.domain import ItemKind, LinkStatus
-from bot.services.accounts import AccountService
 from bot.services.items import RANGE_CODES
 from bot.services.sync import DEFAULT_LEASE, JITTER, LISTS, RETRY_BACKOFF, SyncOutcome, SyncService
-from bot.spotify.client import SpotifyClient
-from bot.spotify.oauth import SCOPES
 from bot.store.snapshots import read_snapshot
-from sandbox.population import sandbox_oauth
 from sandbox.spotify import RecordedRequest, SpotifySandbox
+from tests.helpers.accounts import Accounts, build_accounts
 
 INTERVAL = timedelta(hours=12)
 TOP = "/me/top"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC).replace(microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-
-
 @dataclass
-class Stack:
-    sandbox: SpotifySandbox
-    sessions: async_sessionmaker[AsyncSession]
-    client: SpotifyClient
-    accounts: AccountService
-    vault: TokenVault
-    clock: Clock
-
+class Stack(Accounts):
     def service(
         self,
         *,
@@ -70,40 +47,6 @@ class Stack:
             window=window,
             concurrency=concurrency,
         )
-
-    async def link(
-        self,
-        member_id: int,
-        user_id: str,
-        *,
-        due: datetime | None = None,
-        status: LinkStatus = LinkStatus.ACTIVE,
-    ) -> None:
-        tokens = self.sandbox.issue_tokens(user_id)
-        user = self.sandbox.users[user_id]
-        async with session_scope(self.sessions) as session:
-            session.add(
-                SpotifyLink(
-                    discord_user_id=member_id,
-                    spotify_account_id=user.account_id,
-                    spotify_user_id=user.id,
-                    display_name=user.display_name,
-                    access_token_enc=self.vault.encrypt(tokens["access_token"]),
-                    refresh_token_enc=self.vault.encrypt(tokens["refresh_token"]),
-                    access_expires_at=datetime.now(UTC) + timedelta(seconds=tokens["expires_in"]),
-                    scopes=" ".join(SCOPES),
-                    authorized_at=self.clock.now,
-                    linked_at=self.clock.now,
-                    status=status,
-                    sync_due_at=due,
-                )
-            )
-
-    async def link_row(self, member_id: int) -> SpotifyLink:
-        async with self.sessions() as session:
-            link = await session.get(SpotifyLink, member_id)
-        assert link is not None
-        return link
 
     async def stored(self, member_id: int) -> dict[tuple[ItemKind, str], list[str]]:
         """The member's stored lists by (kind, range), as Spotify ids; absent lists left out."""
@@ -126,22 +69,12 @@ class Stack:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
 def stack(
     spotify_sandbox: SpotifySandbox,
     db_sessions: async_sessionmaker[AsyncSession],
     http: aiohttp.ClientSession,
 ) -> Stack:
-    vault = TokenVault([Fernet.generate_key().decode()])
-    oauth = sandbox_oauth(spotify_sandbox, http)
-    client = SpotifyClient(http, api_url=spotify_sandbox.api_url, backoff_base=0.01)
-    accounts = AccountService(db_sessions, vault, oauth, client)
-    return Stack(spotify_sandbox, db_sessions, client, accounts, vault, Clock())
+    return Stack(**vars(build_accounts(spotify_sandbox, db_sessions, http)))
 
 
 def most_in_any_window(records: list[RecordedRequest], window: float) -> int:

@@ -22,33 +22,22 @@ from bot.db.models import (
     TopSnapshot,
 )
 from bot.domain import InvalidInput, ItemKind, LinkStatus, TimeRange
-from bot.store.scores import range_code, rebuild_guild_scores, weight
+from bot.store.scores import range_code, weight
 from tests.helpers.community import (
     GUILD,
     NOW,
     OTHER_GUILD,
     World,
     artist,
+    assert_matches_rebuild,
     clear_all,
+    rebuilt,
     score_rows,
     track,
 )
 
 USERS = (1, 2, 3, 4)
 GUILDS = (GUILD, OTHER_GUILD)
-
-
-async def rebuilt(session: AsyncSession) -> tuple[list[object], list[object], list[object]]:
-    for guild in GUILDS:
-        await rebuild_guild_scores(session, guild)
-    await session.flush()
-    return await score_rows(session)
-
-
-async def assert_matches_rebuild(sessions: async_sessionmaker[AsyncSession]) -> None:
-    async with session_scope(sessions) as session:
-        incremental = await score_rows(session)
-        assert incremental == await rebuilt(session)
 
 
 @dataclass(frozen=True)

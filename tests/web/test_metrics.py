@@ -9,7 +9,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.metrics import LinkFacts, Metrics
+from bot.metrics import Metrics
+from bot.store.links import LinkFacts
 from bot.web.metrics import metrics_handler
 
 Serve = Callable[

@@ -1,0 +1,54 @@
+"""A member's top lists: served from the stored snapshot while fresh, else fetched and stored."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.domain import ItemKind
+from bot.services.top import TopService
+from tests.helpers.accounts import Accounts
+
+MAX_AGE = timedelta(hours=1)
+TOP = "/me/top"
+
+
+@pytest.fixture
+def top(accounts: Accounts) -> TopService:
+    return TopService(accounts.sessions, accounts.accounts, MAX_AGE, clock=accounts.clock)
+
+
+async def test_a_fresh_snapshot_is_served_and_a_stale_one_refetched(
+    accounts: Accounts, top: TopService
+) -> None:
+    await accounts.link(1, "user0")
+    expected = list(accounts.sandbox.users["user0"].top_artists["short_term"])
+    fetched = await top.top(1, ItemKind.ARTIST, "short_term")
+    assert not fetched.from_snapshot
+    assert [item.id for item in fetched.items] == expected
+    assert fetched.fetched_at == accounts.clock.now
+    requests = len(accounts.sandbox.requests_to(TOP))
+
+    accounts.clock.advance(MAX_AGE / 2)
+    stored = await top.top(1, ItemKind.ARTIST, "short_term")
+    assert stored.from_snapshot and stored.items == fetched.items
+    assert len(accounts.sandbox.requests_to(TOP)) == requests
+
+    accounts.clock.advance(MAX_AGE)
+    again = await top.top(1, ItemKind.ARTIST, "short_term")
+    assert not again.from_snapshot and again.fetched_at == accounts.clock.now
+    assert len(accounts.sandbox.requests_to(TOP)) > requests
+
+
+async def test_ensure_fetches_only_the_lists_missing(accounts: Accounts, top: TopService) -> None:
+    await accounts.link(1, "user0")
+    await top.refresh(1, ItemKind.TRACK, "long_term", interactive=True)
+    assert await top.stored(1, ItemKind.ARTIST, "long_term") is None
+    accounts.clock.advance(timedelta(days=30))
+    await top.ensure(1, "long_term")
+    artists = await top.stored(1, ItemKind.ARTIST, "long_term")
+    tracks = await top.stored(1, ItemKind.TRACK, "long_term")
+    assert artists is not None and artists.fetched_at == accounts.clock.now
+    assert tracks is not None and tracks.fetched_at < accounts.clock.now
+    assert await top.stored(1, ItemKind.ARTIST, "short_term") is None
