@@ -26,9 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.db.engine import session_scope
+from bot.db.engine import Session, Sessions, session_scope
 from bot.domain import PlayIn
 from bot.services.imports.jsonstream import DEFAULT_CHUNK_CHARS
 from bot.services.imports.reader import HistoryReader
@@ -56,10 +54,10 @@ class PlaySink(Protocol):
     def __call__(self, plays: Sequence[PlayIn], /) -> Awaitable[RecordCount]: ...
 
 
-Recorder = Callable[[AsyncSession, Sequence[PlayIn]], Awaitable[RecordCount]]
+Recorder = Callable[[Session, Sequence[PlayIn]], Awaitable[RecordCount]]
 
 
-def store_sink(sessions: async_sessionmaker[AsyncSession], record: Recorder) -> PlaySink:
+def store_sink(sessions: Sessions, record: Recorder) -> PlaySink:
     """A sink that stores each batch with `record` (`bot.store.plays.record_plays`) in a
     transaction of its own; plays grow the shared catalog, hence `shared_writes`."""
 
