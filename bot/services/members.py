@@ -20,7 +20,7 @@ from bot.db.models import (
     TopItem,
     TopSnapshot,
 )
-from bot.domain import LinkStatus, MemberHidden, MemberNotLinked
+from bot.store import visibility
 from bot.store.scores import forget_guild, forget_member, sync_members
 
 
@@ -28,7 +28,8 @@ async def remove_member_data(
     session: AsyncSession, discord_user_id: int, *, keep_memberships: bool = False
 ) -> None:
     """Delete every stored datum about a member: tokens, snapshots, pending states, saves,
-    shares and memberships (the last two kept when only the Spotify account changes)."""
+    shares, memberships and visibility choices (the last three kept when only the Spotify
+    account changes)."""
     await forget_member(session, discord_user_id)
     for model in (TopItem, TopSnapshot, OAuthState, ShareSave, SpotifyLink):
         await session.execute(delete(model).where(model.discord_user_id == discord_user_id))
@@ -37,6 +38,7 @@ async def remove_member_data(
         await session.execute(
             delete(GuildMember).where(GuildMember.discord_user_id == discord_user_id)
         )
+        await visibility.forget_choices(session, discord_user_id)
 
 
 log = logging.getLogger(__name__)
@@ -121,7 +123,7 @@ class MembershipService:
         async with session_scope(self._sessions, shared_writes=True) as session:
             insert = upsert_insert(session)
             rows = [
-                {"guild_id": guild_id, "discord_user_id": uid, "visible": True, "seen_at": now}
+                {"guild_id": guild_id, "discord_user_id": uid, "seen_at": now}
                 for uid in discord_user_ids
             ]
             stmt = insert(GuildMember).values(rows)
@@ -151,27 +153,14 @@ class MembershipService:
     async def is_visible(self, guild_id: int, discord_user_id: int) -> bool:
         """Members are visible by default; only an explicit /privacy choice hides them."""
         async with self._sessions() as session:
-            visible = await session.scalar(
-                select(GuildMember.visible).where(
-                    GuildMember.guild_id == guild_id,
-                    GuildMember.discord_user_id == discord_user_id,
-                )
-            )
-        return True if visible is None else visible
+            return await visibility.is_visible(session, guild_id, discord_user_id)
 
     async def set_visible(self, guild_id: int, discord_user_id: int, visible: bool) -> None:
+        """The member's choice for this guild; it outlives their membership (see
+        `MemberVisibility`), so leaving and coming back does not undo it."""
         await self.record(guild_id, [discord_user_id])
         async with session_scope(self._sessions, shared_writes=True) as session:
-            member = await session.get(GuildMember, (guild_id, discord_user_id))
-            assert member is not None
-            member.visible = visible
+            await visibility.set_visible(
+                session, guild_id, discord_user_id, visible, datetime.now(UTC)
+            )
             await sync_members(session, [discord_user_id], guild_id)
-
-    async def require_shown(self, guild_id: int | None, discord_user_id: int, name: str) -> None:
-        """Another member's data may be shown only if they are linked and visible here."""
-        async with self._sessions() as session:
-            link = await session.get(SpotifyLink, discord_user_id)
-        if link is None or link.status != LinkStatus.ACTIVE:
-            raise MemberNotLinked(name)
-        if guild_id is None or not await self.is_visible(guild_id, discord_user_id):
-            raise MemberHidden(name)
