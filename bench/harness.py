@@ -21,12 +21,12 @@ import aiohttp
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.db.engine import create_engine, make_session_factory
+from bot.db.engine import create_engine, make_session_factory, session_scope
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import CatalogItem, GuildMember, SpotifyLink, TopItem, TopSnapshot
 from bot.db.vault import TokenVault
 from bot.domain import ItemKind, TimeRange
-from bot.services.community import CommunityService
+from bot.store.scores import rebuild_guild_scores
 from sandbox.discord import DiscordStandIn, StandInInteraction
 from sandbox.population import linked_member_rows
 from sandbox.spotify import SpotifySandbox
@@ -152,10 +152,7 @@ async def build_database(
         await connection.execute(insert(CatalogItem), catalog)
         await connection.execute(
             insert(GuildMember),
-            [
-                {"guild_id": guild_id, "discord_user_id": user, "visible": True, "seen_at": now}
-                for user in members
-            ],
+            [{"guild_id": guild_id, "discord_user_id": user, "seen_at": now} for user in members],
         )
         await connection.execute(
             insert(TopSnapshot),
@@ -173,7 +170,8 @@ async def build_database(
             ],
         )
         await insert_top_items(connection, top_item_rows(members, catalog, seed))
-    await CommunityService(make_session_factory(engine)).rebuild_guild_scores(guild_id)
+    async with session_scope(make_session_factory(engine), shared_writes=True) as session:
+        await rebuild_guild_scores(session, guild_id)
     await engine.dispose()
 
 
@@ -269,3 +267,10 @@ def answered(interaction: StandInInteraction) -> bool:
     return interaction.response is not None and any(
         not message.loading and not message.deleted for message in interaction.messages
     )
+
+
+class StoredLists:
+    """Top lists for CommunityService when the bench stored every member's lists up front."""
+
+    async def ensure(self, discord_user_id: int, time_range: str) -> None:
+        return None

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from harness import batches
+from harness import StoredLists, batches
 from sqlalchemy import func, select
 from sqlalchemy import table as table_clause
 from sqlalchemy.engine import make_url
@@ -48,6 +48,7 @@ from bot.db.engine import create_engine, make_session_factory, session_scope
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import Base, CatalogItem, GuildItemScore
 from bot.domain import ItemKind, LinkStatus, TimeRange
+from bot.services.access import Subject
 from bot.services.community import CommunityService
 from bot.services.items import ItemSummary
 from bot.store.snapshots import read_snapshot, replace_snapshot
@@ -157,7 +158,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "id", "kind", "spotify_id", "name", "subtitle", "image_url", "updated_at",
     ),
     "spotify_links": LINK_COLUMNS,
-    "guild_members": ("guild_id", "discord_user_id", "visible", "seen_at"),
+    "guild_members": ("guild_id", "discord_user_id", "seen_at"),
     "top_snapshots": ("discord_user_id", "kind", "time_range", "fetched_at", "item_count"),
     "top_items": ("discord_user_id", "kind", "time_range", "rank", "item_id"),
 }  # fmt: skip
@@ -167,7 +168,7 @@ def table_rows(options: Options, now: datetime) -> dict[str, Callable[[], Iterat
     return {
         "catalog_items": lambda: catalog_rows(options, now),
         "spotify_links": lambda: link_rows(options, now),
-        "guild_members": lambda: ((GUILD_ID, u, True, now) for u in member_ids(options)),
+        "guild_members": lambda: ((GUILD_ID, u, now) for u in member_ids(options)),
         "top_snapshots": lambda: snapshot_rows(options, now),
         "top_items": lambda: top_item_rows(options),
     }
@@ -304,7 +305,7 @@ async def run_backend(url: str, options: Options) -> list[Timing]:
         await _refresh_statistics(engine)
         print(f"  bulk load: {time.perf_counter() - started:.1f} s", flush=True)
         sessions = make_session_factory(engine)
-        community = CommunityService(sessions)
+        community = CommunityService(sessions, StoredLists())
         started = time.perf_counter()
         await community.rebuild_guild_scores(GUILD_ID)
         print(f"  rebuild_guild_scores: {time.perf_counter() - started:.1f} s", flush=True)
@@ -396,13 +397,13 @@ async def _time_calls(
         ),
         await timed(
             "compat",
-            lambda: community.compat(GUILD_ID, users[0], users[1], RANGE_NAME),
+            lambda: community.compat(Subject(users[1], invoker_id=users[0]), RANGE_NAME),
             calls,
             None,
         ),
         await timed(
             "recommend",
-            lambda: community.recommend(GUILD_ID, users[2], RANGE_NAME),
+            lambda: community.recommend(GUILD_ID, Subject(users[2], users[2]), RANGE_NAME),
             max(3, calls // 20),
             None,
         ),

@@ -19,6 +19,7 @@ from bot.db.engine import Sessions, session_scope
 from bot.metrics import Metrics, Outcome
 from bot.process.logs import bind_context
 from bot.runtime import Runtime
+from bot.services.access import Asked, Subject
 from bot.services.container import Services
 from bot.store.bot_state import get_value, set_value
 from bot.ui.replies import reply_to_error
@@ -95,6 +96,30 @@ class Encore(commands.AutoShardedBot):
     @property
     def sessions(self) -> Sessions:
         return self.runtime.sessions
+
+    async def subject(
+        self,
+        interaction: discord.Interaction,
+        member: discord.User | discord.Member | None = None,
+        *,
+        spotify: bool = True,
+        invoker_linked: bool = False,
+    ) -> Subject:
+        """Whose data a command shows (`member`, else the invoker), checked once against the
+        access rule (bot/services/access.py); call it before deferring so refusals stay private.
+        `spotify`: the command reads the subject's Spotify account; `invoker_linked`: the
+        invoker's too."""
+        asked = None
+        if member is not None:
+            in_guild = interaction.guild_id is not None and isinstance(member, discord.Member)
+            asked = Asked(member.id, member.display_name, in_guild)
+        return await self.services.access.check(
+            guild_id=interaction.guild_id,
+            invoker_id=interaction.user.id,
+            asked=asked,
+            spotify=spotify,
+            invoker_linked=invoker_linked,
+        )
 
     async def setup_hook(self) -> None:
         self.runtime = Runtime(self.settings, self.metrics)

@@ -81,6 +81,10 @@ class MemberNotLinked(ServiceError):
     """The member asked about has not linked a Spotify account."""
 
 
+class NotAMember(ServiceError):
+    """The member asked about is not a current member of the server the command runs in."""
+
+
 class InvalidInput(ServiceError):
     """An option value the member gave cannot be used; the message says why."""
 

@@ -7,6 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Encore
+from bot.domain import MemberNotLinked, NotLinked
 from bot.ui.account import (
     link_prompt,
     link_view,
@@ -48,16 +49,11 @@ class Account(commands.Cog):
     async def profile(
         self, interaction: discord.Interaction, member: discord.User | None = None
     ) -> None:
-        services = self.bot.services
-        target = member or interaction.user
-        if target.id != interaction.user.id:
-            await services.members.require_shown(
-                interaction.guild_id, target.id, target.display_name
-            )
-        else:
-            await services.accounts.ensure_linked(target.id)
+        subject = await self.bot.subject(interaction, member)
         await defer(interaction, private=True)
-        account = await services.accounts.require(target.id)
+        account = await self.bot.services.accounts.find(subject.discord_user_id)
+        if account is None:
+            raise NotLinked() if subject.is_invoker else MemberNotLinked()
         await interaction.followup.send(embed=profile_embed(account), ephemeral=True)
 
     @app_commands.command(

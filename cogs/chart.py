@@ -44,7 +44,7 @@ class Chart(commands.Cog):
         private: bool = False,
     ) -> None:
         services = self.bot.services
-        await services.accounts.ensure_linked(interaction.user.id)
+        await self.bot.subject(interaction)
         grid = GRID_SIZES[size]
         await defer(interaction, private=private)
         tiles = await services.charts.tiles(

@@ -165,14 +165,9 @@ class Community(commands.Cog):
         services = self.bot.services
         if member.id == interaction.user.id:
             raise InvalidInput("Pick another member: you match yourself 100%.")
-        await services.accounts.ensure_linked(interaction.user.id)
-        await services.members.require_shown(interaction.guild.id, member.id, member.display_name)
+        subject = await self.bot.subject(interaction, member, invoker_linked=True)
         await defer(interaction, private=False)
-        for user_id in (interaction.user.id, member.id):
-            await services.top.ensure(user_id, time_range)
-        result = await services.community.compat(
-            interaction.guild.id, interaction.user.id, member.id, time_range
-        )
+        result = await services.community.compat(subject, time_range)
         embed = compat_embed(
             result,
             escape(interaction.user.display_name),
@@ -190,17 +185,9 @@ class Community(commands.Cog):
         assert interaction.guild is not None
         services = self.bot.services
         target = member or interaction.user
-        if target.id == interaction.user.id:
-            await services.accounts.ensure_linked(target.id)
-        else:
-            await services.members.require_shown(
-                interaction.guild.id, target.id, target.display_name
-            )
+        subject = await self.bot.subject(interaction, member)
         await defer(interaction, private=False)
-        await services.top.ensure(target.id, DEFAULT_RANGE)
-        picks = await services.community.recommend(
-            interaction.guild.id, target.id, asked_by=interaction.user.id
-        )
+        picks = await services.community.recommend(interaction.guild.id, subject)
         embed = recommendations_embed(picks, escape(target.display_name))
         view: discord.ui.View = discord.utils.MISSING
         channel_id = await services.shares.share_channel(interaction.guild.id)
@@ -224,7 +211,7 @@ class Community(commands.Cog):
     ) -> None:
         assert interaction.guild is not None
         services = self.bot.services
-        await services.accounts.ensure_linked(interaction.user.id)
+        await self.bot.subject(interaction)
         await defer(interaction, private=True)
         created = await services.server_playlist.create(
             interaction.guild.id, interaction.guild.name, interaction.user.id, time_range

@@ -42,12 +42,7 @@ class Library(commands.Cog):
         self, interaction: discord.Interaction, member: discord.User | discord.Member | None
     ) -> int:
         """The member whose data to show, checked before deferring so refusals stay private."""
-        services = self.bot.services
-        if member is None or member.id == interaction.user.id:
-            await services.accounts.ensure_linked(interaction.user.id)
-            return interaction.user.id
-        await services.members.require_shown(interaction.guild_id, member.id, member.display_name)
-        return member.id
+        return (await self.bot.subject(interaction, member)).discord_user_id
 
     async def _show_top(
         self,
@@ -159,7 +154,7 @@ class Library(commands.Cog):
         add: bool,
     ) -> None:
         services = self.bot.services
-        await services.accounts.ensure_linked(interaction.user.id)
+        await self.bot.subject(interaction)
         if not item.strip():
             await send_private(interaction, "Give a Spotify link, URI, ID or a search.")
             return
@@ -181,7 +176,7 @@ class Library(commands.Cog):
         if len(current.strip()) < 2:
             return []
         try:
-            await self.bot.services.accounts.ensure_linked(interaction.user.id)
+            await self.bot.subject(interaction)
             found = await asyncio.wait_for(
                 self.bot.services.library.search(interaction.user.id, current, kinds),
                 AUTOCOMPLETE_DEADLINE,

@@ -68,7 +68,7 @@ class ShareButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=SHARE
         assert isinstance(bot, Encore)
         bind_context(interaction.guild_id, interaction.user.id, "share button")
         try:
-            await bot.services.accounts.ensure_linked(interaction.user.id)
+            await bot.subject(interaction)
             await defer(interaction, private=True)
             change = await bot.services.library.change(interaction.user.id, self.ref, add=True)
             await interaction.followup.send(
@@ -109,7 +109,7 @@ class Share(commands.Cog):
         if len(current.strip()) < 2:
             return []
         try:
-            await self.bot.services.accounts.ensure_linked(interaction.user.id)
+            await self.bot.subject(interaction)
             found = await self.bot.services.library.search(
                 interaction.user.id, current, SHARE_KINDS
             )
@@ -127,7 +127,7 @@ class Share(commands.Cog):
         self, interaction: discord.Interaction, item: str, note: str | None = None
     ) -> None:
         services = self.bot.services
-        await services.accounts.ensure_linked(interaction.user.id)
+        await self.bot.subject(interaction)
         if note is not None and len(note) > NOTE_LIMIT:
             raise InvalidInput(f"Keep the note under {NOTE_LIMIT} characters.")
         if looks_like_spotify_ref(item):

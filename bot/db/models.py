@@ -114,7 +114,7 @@ class OAuthState(Base):
 
 
 class GuildMember(Base):
-    """A member seen in a guild, and whether they appear in its rankings and lookups."""
+    """A member seen in a guild. The row is deleted when they leave."""
 
     __tablename__ = "guild_members"
 
@@ -122,8 +122,24 @@ class GuildMember(Base):
     discord_user_id: Mapped[int] = mapped_column(
         BigInteger, primary_key=True, autoincrement=False, index=True
     )
-    visible: Mapped[bool] = mapped_column(Boolean, default=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MemberVisibility(Base):
+    """A member's /privacy choice in one guild (no row: visible).
+
+    Kept apart from `guild_members`, whose row goes when the member leaves, so the choice
+    survives leaving and rejoining. Deleted only when the member asks Encore to forget them.
+    """
+
+    __tablename__ = "member_visibility"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    discord_user_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, index=True
+    )
+    visible: Mapped[bool] = mapped_column(Boolean)
+    chosen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class GuildSettings(Base):

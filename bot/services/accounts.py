@@ -10,7 +10,7 @@ from datetime import datetime
 from bot.db.engine import Sessions, session_scope
 from bot.db.models import SpotifyLink
 from bot.db.vault import TokenVault
-from bot.domain import LinkBroken, LinkStatus, NotLinked
+from bot.domain import LinkStatus
 from bot.services.linked_members import LinkedMembers
 from bot.services.tokens import MemberTokens
 from bot.spotify.client import SpotifyClient, SpotifyUserApi
@@ -86,21 +86,6 @@ class AccountService:
             account = None if link is None else _account(link)
         self.linked.mark(discord_user_id, account is not None and account.usable)
         return account
-
-    async def require(self, discord_user_id: int) -> LinkedAccount:
-        """The member's working link, or NotLinked / LinkBroken saying what to do."""
-        account = await self.find(discord_user_id)
-        if account is None:
-            raise NotLinked()
-        if not account.usable:
-            raise LinkBroken(account.status)
-        return account
-
-    async def ensure_linked(self, discord_user_id: int) -> None:
-        """As `require`, without a database round trip for a member known to be linked:
-        what a command checks before its first answer to Discord (see LinkedMembers)."""
-        if discord_user_id not in self.linked:
-            await self.require(discord_user_id)
 
     async def mark(self, discord_user_id: int, status: LinkStatus) -> None:
         """Mark an active link unusable (revoked, broken, not allow-listed)."""

@@ -1,50 +1,39 @@
-"""Community statistics for one guild: leaderboards, who-knows, compatibility, recommendations.
+"""Community use cases for one guild: leaderboards, who-knows, compatibility, recommendations.
 
 Rankings and lookups only ever show members who are in the guild, visible there and actively
-linked (see bot/store/scores.py, which keeps the per-guild scores they read).
+linked (see bot/store/scores.py, which keeps the per-guild scores they read). Compatibility
+and recommendations are about particular members: they take `Subject`s, which only the access
+rule (bot/services/access.py) hands out, make sure the lists they compare are stored, and read.
 """
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import session_scope
-from bot.db.models import GuildMember, SpotifyLink
-from bot.domain import ItemKind, LinkBroken, LinkStatus, MemberHidden, MemberNotLinked, NotLinked
+from bot.domain import ItemKind
+from bot.services.access import Subject
 from bot.services.items import DEFAULT_RANGE, ItemSummary
-from bot.store import compat as compat_
-from bot.store import leaderboard as leaderboard_
-from bot.store import recommend as recommend_
-from bot.store import whoknows as whoknows_
+from bot.store import compat, leaderboard, recommend, whoknows
 from bot.store.compat import Compat
 from bot.store.leaderboard import Leaderboard
-from bot.store.recommend import Recommendation
+from bot.store.recommend import RECOMMEND_LIMIT, Recommendation
 from bot.store.scores import rebuild_guild_scores
 from bot.store.whoknows import AUTOCOMPLETE_LIMIT, WhoKnows
 
 
-async def _require_linked(session: AsyncSession, discord_user_id: int) -> None:
-    """The invoking member must have a working link."""
-    link = await session.get(SpotifyLink, discord_user_id)
-    if link is None:
-        raise NotLinked()
-    if link.status != LinkStatus.ACTIVE:
-        raise LinkBroken(link.status)
+class TopLists(Protocol):
+    """Where members' top lists come from (TopService)."""
 
-
-async def _require_shown(session: AsyncSession, guild_id: int, discord_user_id: int) -> None:
-    """Another member asked about must be linked and not hidden in this guild."""
-    member = await session.get(GuildMember, (guild_id, discord_user_id))
-    if member is not None and not member.visible:
-        raise MemberHidden()
-    link = await session.get(SpotifyLink, discord_user_id)
-    if link is None or link.status != LinkStatus.ACTIVE:
-        raise MemberNotLinked()
+    async def ensure(self, discord_user_id: int, time_range: str) -> None: ...
 
 
 class CommunityService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], lists: TopLists) -> None:
         self._sessions = sessions
+        self._lists = lists
 
     async def leaderboard(
         self,
@@ -55,9 +44,7 @@ class CommunityService:
         limit: int = 10,
     ) -> Leaderboard:
         async with self._sessions() as session:
-            return await leaderboard_.leaderboard(
-                session, guild_id, kind, time_range, offset, limit
-            )
+            return await leaderboard.leaderboard(session, guild_id, kind, time_range, offset, limit)
 
     async def who_knows(
         self,
@@ -68,7 +55,7 @@ class CommunityService:
         limit: int = 10,
     ) -> WhoKnows | None:
         async with self._sessions() as session:
-            return await whoknows_.who_knows(
+            return await whoknows.who_knows(
                 session, guild_id, artist_spotify_id, time_range, offset, limit
             )
 
@@ -76,34 +63,32 @@ class CommunityService:
         self, guild_id: int, prefix: str, limit: int = AUTOCOMPLETE_LIMIT
     ) -> list[ItemSummary]:
         async with self._sessions() as session:
-            return await whoknows_.known_artists(session, guild_id, prefix, limit)
+            return await whoknows.known_artists(session, guild_id, prefix, limit)
 
-    async def compat(self, guild_id: int, user_a: int, user_b: int, time_range: str) -> Compat:
-        """`user_a` is the one asking (NotLinked / LinkBroken); `user_b` must be linked and
-        visible here (MemberNotLinked / MemberHidden). NoListeningData: lists not stored yet."""
+    async def compat(self, subject: Subject, time_range: str) -> Compat:
+        """How alike the tastes of the one asking and `subject` are (checked with
+        `invoker_linked=True`), their lists fetched first when not stored.
+        NoListeningData: a member's lists could not be stored."""
+        pair = (subject.invoker_id, subject.discord_user_id)
+        for discord_user_id in pair:
+            await self._lists.ensure(discord_user_id, time_range)
         async with self._sessions() as session:
-            await _require_linked(session, user_a)
-            if user_b != user_a:
-                await _require_shown(session, guild_id, user_b)
-            return await compat_.compat(session, user_a, user_b, time_range)
+            return await compat.compat(session, *pair, time_range)
 
     async def recommend(
         self,
         guild_id: int,
-        user_id: int,
+        subject: Subject,
         time_range: str = DEFAULT_RANGE,
-        limit: int = recommend_.RECOMMEND_LIMIT,
-        *,
-        asked_by: int | None = None,
+        limit: int = RECOMMEND_LIMIT,
     ) -> list[Recommendation]:
-        """For `user_id` (the one asking unless `asked_by` names someone else, in which case
-        `user_id` must be linked and visible here). NoListeningData: lists not stored yet."""
+        """Picks for `subject` from this guild's listening, their lists fetched first when not
+        stored. NoListeningData: their lists could not be stored."""
+        await self._lists.ensure(subject.discord_user_id, time_range)
         async with self._sessions() as session:
-            if asked_by is None or asked_by == user_id:
-                await _require_linked(session, user_id)
-            else:
-                await _require_shown(session, guild_id, user_id)
-            return await recommend_.recommend(session, guild_id, user_id, time_range, limit)
+            return await recommend.recommend(
+                session, guild_id, subject.discord_user_id, time_range, limit
+            )
 
     async def rebuild_guild_scores(self, guild_id: int) -> None:
         async with session_scope(self._sessions, shared_writes=True) as session:

@@ -11,6 +11,7 @@ import aiohttp
 from bot.config import Settings
 from bot.db.engine import Sessions
 from bot.db.vault import TokenVault
+from bot.services.access import AccessService
 from bot.services.accounts import AccountService
 from bot.services.artwork import ArtworkFetcher
 from bot.services.charts import ChartService
@@ -39,6 +40,7 @@ class Services:
     spotify: SpotifyClient
     oauth: SpotifyOAuth
     accounts: AccountService
+    access: AccessService
     linking: LinkingService
     members: MembershipService
     library: LibraryService
@@ -75,11 +77,13 @@ class Services:
         )
         accounts = AccountService(sessions, vault, oauth, spotify)
         top = TopService(sessions, accounts, timedelta(minutes=settings.SNAPSHOT_MAX_AGE_MINUTES))
-        community = CommunityService(sessions)
+        community = CommunityService(sessions, top)
+        members = MembershipService(sessions)
         return cls(
             spotify=spotify,
             oauth=oauth,
             accounts=accounts,
+            access=AccessService(sessions, accounts.linked, members),
             linking=LinkingService(
                 sessions,
                 vault,
@@ -88,7 +92,7 @@ class Services:
                 start_url=start_url(settings),
                 linked=accounts.linked,
             ),
-            members=MembershipService(sessions),
+            members=members,
             library=LibraryService(accounts),
             shares=ShareService(sessions),
             top=top,

@@ -8,17 +8,15 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from bot.db.engine import Sessions, session_scope
-from bot.db.models import SpotifyLink
-from bot.domain import LinkStatus, MemberHidden, MemberNotLinked
+from bot.store import visibility
 from bot.store.links import linked_among
 from bot.store.memberships import (
     record_members,
     recorded_among,
     remove_guild,
     remove_membership,
-    set_visibility,
-    visibility,
 )
+from bot.store.scores import sync_members
 
 log = logging.getLogger(__name__)
 
@@ -99,20 +97,14 @@ class MembershipService:
     async def is_visible(self, guild_id: int, discord_user_id: int) -> bool:
         """Members are visible by default; only an explicit /privacy choice hides them."""
         async with self._sessions() as session:
-            visible = await visibility(session, guild_id, discord_user_id)
-        return True if visible is None else visible
+            return await visibility.is_visible(session, guild_id, discord_user_id)
 
     async def set_visible(self, guild_id: int, discord_user_id: int, visible: bool) -> None:
+        """The member's choice for this guild; it outlives their membership (see
+        `MemberVisibility`), so leaving and coming back does not undo it."""
         await self.record(guild_id, [discord_user_id])
         async with session_scope(self._sessions, shared_writes=True) as session:
-            recorded = await set_visibility(session, guild_id, discord_user_id, visible)
-        assert recorded
-
-    async def require_shown(self, guild_id: int | None, discord_user_id: int, name: str) -> None:
-        """Another member's data may be shown only if they are linked and visible here."""
-        async with self._sessions() as session:
-            link = await session.get(SpotifyLink, discord_user_id)
-        if link is None or link.status != LinkStatus.ACTIVE:
-            raise MemberNotLinked(name)
-        if guild_id is None or not await self.is_visible(guild_id, discord_user_id):
-            raise MemberHidden(name)
+            await visibility.set_visible(
+                session, guild_id, discord_user_id, visible, datetime.now(UTC)
+            )
+            await sync_members(session, [discord_user_id], guild_id)

@@ -14,6 +14,7 @@ from bot.db.models import (
     TopItem,
     TopSnapshot,
 )
+from bot.store import visibility
 from bot.store.scores import forget_member
 
 
@@ -21,7 +22,8 @@ async def remove_member_data(
     session: AsyncSession, discord_user_id: int, *, keep_memberships: bool = False
 ) -> None:
     """Delete every stored datum about a member: tokens, snapshots, pending states, saves,
-    shares and memberships (the last two kept when only the Spotify account changes).
+    shares, memberships and visibility choices (the last three kept when only the Spotify
+    account changes).
     Take `lock_shared_writes` first (it withdraws the member's lists from the guild scores)."""
     await forget_member(session, discord_user_id)
     for model in (TopItem, TopSnapshot, OAuthState, ShareSave, SpotifyLink):
@@ -31,3 +33,4 @@ async def remove_member_data(
         await session.execute(
             delete(GuildMember).where(GuildMember.discord_user_id == discord_user_id)
         )
+        await visibility.forget_choices(session, discord_user_id)

@@ -1,4 +1,4 @@
-"""Guild memberships: who was seen in which guild, and whether they are shown there.
+"""Guild memberships: who was seen in which guild (choices to hide are in store/visibility.py).
 
 Every write here calls the guild-score hook bot/store/scores.py asks for; take
 `lock_shared_writes` first (`session_scope(shared_writes=True)`).
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import upsert_insert
@@ -33,13 +33,11 @@ async def recorded_among(
 async def record_members(
     session: AsyncSession, guild_id: int, discord_user_ids: Collection[int], now: datetime
 ) -> None:
-    """Record the members as seen in the guild now; new ones are visible, known ones keep
-    their choice."""
+    """Record the members as seen in the guild now (their visibility choices stay as they are)."""
     if not discord_user_ids:
         return
     rows = [
-        {"guild_id": guild_id, "discord_user_id": uid, "visible": True, "seen_at": now}
-        for uid in discord_user_ids
+        {"guild_id": guild_id, "discord_user_id": uid, "seen_at": now} for uid in discord_user_ids
     ]
     stmt = upsert_insert(session)(GuildMember).values(rows)
     await session.execute(
@@ -64,31 +62,3 @@ async def remove_membership(session: AsyncSession, guild_id: int, discord_user_i
 async def remove_guild(session: AsyncSession, guild_id: int) -> None:
     await forget_guild(session, guild_id)
     await session.execute(delete(GuildMember).where(GuildMember.guild_id == guild_id))
-
-
-async def visibility(session: AsyncSession, guild_id: int, discord_user_id: int) -> bool | None:
-    """The member's choice in the guild; None when they are not recorded there."""
-    visible: bool | None = await session.scalar(
-        select(GuildMember.visible).where(
-            GuildMember.guild_id == guild_id,
-            GuildMember.discord_user_id == discord_user_id,
-        )
-    )
-    return visible
-
-
-async def set_visibility(
-    session: AsyncSession, guild_id: int, discord_user_id: int, visible: bool
-) -> bool:
-    """Change a recorded member's choice; False when they are not recorded in the guild."""
-    changed = await session.scalar(
-        update(GuildMember)
-        .where(GuildMember.guild_id == guild_id, GuildMember.discord_user_id == discord_user_id)
-        .values(visible=visible)
-        .returning(GuildMember.discord_user_id)
-        .execution_options(synchronize_session=False)
-    )
-    if changed is None:
-        return False
-    await sync_members(session, [discord_user_id], guild_id)
-    return True

@@ -59,6 +59,7 @@ from bot.db.models import (
 )
 from bot.domain import InvalidInput, LinkStatus, TimeRange
 from bot.services.items import RANGE_CODES
+from bot.store.visibility import shown_in
 
 MAX_RANK = 50
 SCORE_SCALE = 50
@@ -102,7 +103,10 @@ def _counting_guilds(*columns: Any) -> Select[Any]:
     return (
         select(*(columns or (GuildMember.guild_id, GuildMember.discord_user_id)))
         .join(SpotifyLink, SpotifyLink.discord_user_id == GuildMember.discord_user_id)
-        .where(GuildMember.visible.is_(True), SpotifyLink.status == LinkStatus.ACTIVE)
+        .where(
+            shown_in(GuildMember.guild_id, GuildMember.discord_user_id),
+            SpotifyLink.status == LinkStatus.ACTIVE,
+        )
     )
 
 

@@ -58,6 +58,8 @@ def describe_failure(exc: BaseException) -> str | None:
             return "That member keeps their Spotify activity private in this server."
         case service.MemberNotLinked():
             return "That member hasn't linked Spotify yet."
+        case service.NotAMember():
+            return "That member isn't in this server."
         case NoListeningData():
             return (
                 "There are no top artists or tracks stored for that member yet. "

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.db.models import OAuthState, SpotifyLink
+from bot.db.models import GuildMember, OAuthState, SpotifyLink
+from sandbox.discord_models import StandInGuild, StandInUser
 from tests.helpers.world import World, has_text, link_button_url
 
 pytestmark = pytest.mark.e2e
@@ -227,3 +231,95 @@ async def test_unlink_says_where_to_remove_encores_access_on_spotify(world: Worl
     reply = await world.answer("unlink", alice)
     assert "https://www.spotify.com/account/apps/" in reply.text()
     assert "Manage apps" in reply.text()
+
+
+# Whose data is shown: a current member of this server, visible here, linked for Spotify data.
+
+
+async def until(check: Callable[[], Awaitable[bool]], wanted: bool = True) -> None:
+    """Wait for the bot to have handled a gateway event (it answers nothing to wait on)."""
+    for _ in range(200):
+        if await check() == wanted:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the bot did not catch up")
+
+
+async def is_recorded(world: World, guild: StandInGuild, member: StandInUser) -> bool:
+    async with world.bot.sessions() as session:
+        return await session.get(GuildMember, (guild.id, member.id)) is not None
+
+
+async def test_profile_of_a_member_here_and_of_a_user_who_is_not_one(world: World) -> None:
+    alice, bob = world.members[:2]
+    dave = world.discord.add_user(name="dave")
+    elsewhere = world.discord.add_guild(name="Elsewhere", members=[dave])
+    await world.link(alice, "user0")
+    await world.link(bob, "user1")
+    await world.link(dave, "user3", guild=elsewhere)
+
+    shown = await world.answer("profile", alice, options={"member": bob})
+    assert world.spotify.users["user1"].display_name in shown.text()
+    refused = await world.answer("profile", alice, options={"member": dave})
+    assert refused.ephemeral
+    assert "isn't in this server" in refused.text()
+    assert world.spotify.users["user3"].display_name not in refused.text()
+
+
+async def test_hidden_in_one_server_is_not_shown_in_another_they_never_joined(
+    world: World,
+) -> None:
+    alice, _, carol = world.members
+    elsewhere = world.discord.add_guild(name="Elsewhere", members=[alice])
+    await world.link(alice, "user0")
+    await world.link(carol, "user2")
+    hidden = await world.answer("privacy", carol, options={"visible": False})
+    assert "now **hidden**" in hidden.text()
+    world.spotify.clear_requests()
+
+    for command in ("top artists", "profile"):
+        reply = await world.answer(command, alice, options={"member": carol}, guild=elsewhere)
+        assert reply.ephemeral
+        assert "isn't in this server" in reply.text()
+    assert world.spotify.requests_to("/v1/me/top") == []
+
+    world.discord.add_member(elsewhere.id, carol)
+    joined = await world.answer("top artists", alice, options={"member": carol}, guild=elsewhere)
+    assert not joined.ephemeral and "carol" in joined.text()
+    still_hidden = await world.answer("top artists", alice, options={"member": carol})
+    assert still_hidden.ephemeral and "private" in still_hidden.text()
+
+
+@pytest.mark.parametrize("world_settings", [{"DISCORD_MEMBERS_INTENT": True}])
+async def test_the_choice_to_hide_survives_leaving_and_rejoining(world: World) -> None:
+    alice, bob, carol = world.members
+    for member, spotify_user in zip(world.members, ("user0", "user1", "user2"), strict=True):
+        await world.link(member, spotify_user)
+    await world.answer("privacy", carol, options={"visible": False})
+
+    world.discord.remove_member(world.guild.id, carol.id)
+    await until(lambda: is_recorded(world, world.guild, carol), wanted=False)
+    world.discord.add_member(world.guild.id, carol)
+    await until(lambda: is_recorded(world, world.guild, carol))
+
+    reply = await world.answer("top artists", alice, options={"member": carol})
+    assert reply.ephemeral and "private" in reply.text()
+    board = await world.answer("leaderboard artists", bob)
+    assert "2 members" in board.text()
+    assert "**hidden**" in (await world.answer("privacy", carol)).text()
+
+
+async def test_a_member_who_left_unseen_stops_counting_once_discord_says_so(
+    world: World,
+) -> None:
+    alice, _, carol = world.members
+    for member, spotify_user in zip(world.members, ("user0", "user1", "user2"), strict=True):
+        await world.link(member, spotify_user)
+    await world.bot.services.members.drain()
+    assert "3 members" in (await world.answer("leaderboard artists", alice)).text()
+
+    world.discord.remove_member(world.guild.id, carol.id)  # no event: no members intent
+    assert "3 members" in (await world.answer("leaderboard artists", alice)).text()
+    reply = await world.answer("top artists", alice, options={"member": carol})
+    assert reply.ephemeral and "isn't in this server" in reply.text()
+    assert "2 members" in (await world.answer("leaderboard artists", alice)).text()

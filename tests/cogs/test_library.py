@@ -106,6 +106,27 @@ async def test_unlinked_member_cannot_be_viewed(world: World) -> None:
     assert "hasn't linked" in reply.text()
 
 
+async def test_a_user_who_is_not_a_member_here_cannot_be_viewed(world: World) -> None:
+    await linked(world)
+    dave = world.discord.add_user(name="dave")
+    elsewhere = world.discord.add_guild(name="Elsewhere", members=[dave])
+    await world.link(dave, "user3", guild=elsewhere)
+    world.spotify.clear_requests()
+    for command in ("top artists", "top tracks"):
+        reply = await world.answer(command, world.members[0], options={"member": dave})
+        assert reply.ephemeral
+        assert "isn't in this server" in reply.text()
+    assert world.spotify.requests_to("/v1/me/top") == []
+
+
+async def test_nobody_else_is_viewed_in_direct_messages(world: World) -> None:
+    await linked(world)
+    alice, bob = world.members[:2]
+    reply = await world.answer("top artists", alice, options={"member": bob}, in_guild=False)
+    assert reply.ephemeral
+    assert "inside a server" in reply.text()
+
+
 async def test_saved_tracks_pages_lazily(world: World) -> None:
     await linked(world)
     alice = world.members[0]

@@ -5,6 +5,7 @@ import os
 import shutil
 import sys
 from argparse import Namespace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import column, insert, inspect, select, table, text
 from sqlalchemy.engine import Connection
 
 from bot.db.engine import create_engine
 from bot.db.migrate import downgrade_to, upgrade_to_head
-from bot.db.models import Base
+from bot.db.models import Base, GuildMember, MemberVisibility, UTCDateTime
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -316,3 +317,56 @@ async def test_processes_starting_together_on_postgresql_migrate_one_after_the_o
     for process, (_, errors) in zip(processes, results, strict=True):
         assert process.returncode == 0, errors.decode()
     assert await database_revisions(pg_url) == head_revisions()
+
+
+async def test_0005_carries_hidden_members_over_and_back(each_db_url: str) -> None:
+    members = table(
+        "guild_members",
+        column("guild_id"),
+        column("discord_user_id"),
+        column("visible"),
+        column("seen_at", UTCDateTime()),
+    )
+    seen = datetime(2026, 11, 1, tzinfo=UTC)
+    rows = [(1, 10, True), (1, 11, False), (2, 11, True), (2, 12, False)]
+    await upgrade_to_head(each_db_url)
+    await downgrade_to(each_db_url, "0004")
+    engine = create_engine(each_db_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(members),
+                [
+                    {"guild_id": g, "discord_user_id": u, "visible": v, "seen_at": seen}
+                    for g, u, v in rows
+                ],
+            )
+
+        await upgrade_to_head(each_db_url)
+        async with engine.connect() as connection:
+            chosen = await connection.execute(
+                select(
+                    MemberVisibility.guild_id,
+                    MemberVisibility.discord_user_id,
+                    MemberVisibility.visible,
+                    MemberVisibility.chosen_at,
+                ).order_by(MemberVisibility.guild_id)
+            )
+            assert [tuple(row) for row in chosen] == [(1, 11, False, seen), (2, 12, False, seen)]
+            kept = await connection.execute(
+                select(GuildMember.guild_id, GuildMember.discord_user_id).order_by(
+                    GuildMember.guild_id, GuildMember.discord_user_id
+                )
+            )
+            assert [tuple(row) for row in kept] == [(g, u) for g, u, _ in rows]
+
+        await downgrade_to(each_db_url, "0004")
+        async with engine.connect() as connection:
+            back = await connection.execute(
+                select(members.c.guild_id, members.c.discord_user_id, members.c.visible).order_by(
+                    members.c.guild_id, members.c.discord_user_id
+                )
+            )
+            assert [tuple(row) for row in back] == rows
+    finally:
+        await engine.dispose()

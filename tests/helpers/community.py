@@ -24,6 +24,7 @@ from bot.db.models import (
 from bot.domain import ItemKind, LinkStatus, TimeRange
 from bot.services.items import ItemSummary
 from bot.spotify.ids import SpotifyKind
+from bot.store import visibility
 from bot.store.member_data import remove_member_data
 from bot.store.scores import forget_guild, forget_member, rebuild_guild_scores, sync_members
 from bot.store.snapshots import replace_snapshot
@@ -63,21 +64,18 @@ class World:
                 )
             )
 
-    async def join(self, user: int, guild: int = GUILD, *, visible: bool = True) -> None:
+    async def join(self, user: int, guild: int = GUILD, *, visible: bool | None = None) -> None:
+        """`visible`: make that /privacy choice there first (None: keep any earlier one)."""
         async with session_scope(self.sessions) as session:
+            if visible is not None:
+                await visibility.set_visible(session, guild, user, visible, NOW)
             if await session.get(GuildMember, (guild, user)) is None:
-                session.add(
-                    GuildMember(guild_id=guild, discord_user_id=user, visible=visible, seen_at=NOW)
-                )
+                session.add(GuildMember(guild_id=guild, discord_user_id=user, seen_at=NOW))
             await sync_members(session, [user], guild)
 
     async def set_visible(self, user: int, visible: bool, guild: int = GUILD) -> None:
         async with session_scope(self.sessions) as session:
-            await session.execute(
-                update(GuildMember)
-                .where(GuildMember.guild_id == guild, GuildMember.discord_user_id == user)
-                .values(visible=visible)
-            )
+            await visibility.set_visible(session, guild, user, visible, NOW)
             await sync_members(session, [user], guild)
 
     async def set_status(self, user: int, status: LinkStatus) -> None:

@@ -66,11 +66,13 @@ class World:
         *,
         options: dict[str, Any] | None = None,
         in_guild: bool = True,
+        guild: StandInGuild | None = None,
     ) -> StandInInteraction:
+        """Run a command in `guild` (default: the world's guild), or in DMs (`in_guild=False`)."""
         return await self.discord.invoke(
             command,
             user=user,
-            guild_id=self.guild.id if in_guild else None,
+            guild_id=(guild or self.guild).id if in_guild else None,
             options=options,
         )
 
@@ -81,10 +83,11 @@ class World:
         *,
         options: dict[str, Any] | None = None,
         in_guild: bool = True,
+        guild: StandInGuild | None = None,
         timeout: float = 10,  # noqa: ASYNC109
     ) -> StandInMessage:
         """Run a command and return the bot's answer once it is there."""
-        interaction = await self.run(command, user, options=options, in_guild=in_guild)
+        interaction = await self.run(command, user, options=options, in_guild=in_guild, guild=guild)
         return await interaction.wait_message(timeout=timeout)
 
     async def follow_link(
@@ -93,9 +96,12 @@ class World:
         """Walk a member's browser from the /link button through Spotify to the callback."""
         return await walk_link(self.spotify, url, spotify_user=spotify_user, deny=deny)
 
-    async def link(self, member: StandInUser, spotify_user: str) -> StandInMessage:
-        """The full /link flow; returns the /link reply once it says the member is linked."""
-        interaction = await self.run("link", member)
+    async def link(
+        self, member: StandInUser, spotify_user: str, *, guild: StandInGuild | None = None
+    ) -> StandInMessage:
+        """The full /link flow (in `guild`, default the world's); returns the /link reply once
+        it says the member is linked."""
+        interaction = await self.run("link", member, guild=guild)
         reply = await interaction.wait_message()
         response = await self.follow_link(link_button_url(reply), spotify_user)
         assert response.status == 200

@@ -1,4 +1,5 @@
-"""The in-memory set of linked members: what it trusts, what it looks up, how it stays current."""
+"""The in-memory set of linked members: what it trusts, what it looks up, how it stays current
+(as the access rule uses it for the invoker's link, before a command's first answer)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.models import SpotifyLink
 from bot.db.vault import TokenVault
 from bot.domain import LinkBroken, LinkStatus, NotLinked
+from bot.services.access import AccessService
 from bot.services.accounts import AccountService
 from bot.services.linked_members import LinkedMembers
+from bot.services.members import MembershipService
 from bot.spotify.client import SpotifyClient
 from bot.spotify.errors import InvalidGrant
 from sandbox.population import link_members, sandbox_oauth
@@ -29,6 +32,13 @@ class Stack:
     sandbox: SpotifySandbox
     vault: TokenVault
     accounts: AccountService
+
+    async def ensure_linked(self, discord_user_id: int) -> None:
+        """The access rule for a command reading the invoker's Spotify account."""
+        access = AccessService(
+            self.sessions, self.accounts.linked, MembershipService(self.sessions)
+        )
+        await access.check(guild_id=None, invoker_id=discord_user_id)
 
 
 @pytest.fixture
@@ -75,9 +85,8 @@ async def test_a_known_member_passes_without_the_database(stack: Stack) -> None:
     await link_members(stack.sessions, stack.sandbox, stack.vault, [1])
     await accounts.linked.load()
     await delete_link(stack.sessions, 1)
-    await accounts.ensure_linked(1)
-    with pytest.raises(NotLinked):
-        await accounts.require(1)
+    await stack.ensure_linked(1)
+    assert await accounts.find(1) is None
     assert 1 not in accounts.linked
 
 
@@ -85,9 +94,9 @@ async def test_a_member_linked_by_another_process_is_found_in_the_database(stack
     accounts = stack.accounts
     await accounts.linked.load()
     with pytest.raises(NotLinked):
-        await accounts.ensure_linked(1)
+        await stack.ensure_linked(1)
     await link_members(stack.sessions, stack.sandbox, stack.vault, [1])
-    await accounts.ensure_linked(1)
+    await stack.ensure_linked(1)
     assert 1 in accounts.linked
 
 
@@ -98,10 +107,12 @@ async def test_a_broken_link_is_refused_and_forgotten(stack: Stack) -> None:
     await accounts.mark(1, LinkStatus.BROKEN)
     assert 1 not in accounts.linked
     with pytest.raises(LinkBroken):
-        await accounts.ensure_linked(1)
+        await stack.ensure_linked(1)
     await set_status(stack.sessions, 2, LinkStatus.REVOKED)
+    assert 2 in accounts.linked
+    await accounts.linked.load()
     with pytest.raises(LinkBroken):
-        await accounts.require(2)
+        await stack.ensure_linked(2)
     assert 2 not in accounts.linked
 
 
@@ -111,7 +122,7 @@ async def test_unlink_is_forgotten_at_once(stack: Stack) -> None:
     await accounts.linked.load()
     assert await accounts.unlink(1)
     with pytest.raises(NotLinked):
-        await accounts.ensure_linked(1)
+        await stack.ensure_linked(1)
 
 
 async def test_a_revoked_grant_found_by_a_token_refresh_is_forgotten(stack: Stack) -> None:
@@ -126,7 +137,7 @@ async def test_a_revoked_grant_found_by_a_token_refresh_is_forgotten(stack: Stac
         await accounts.api(user).me()
     assert user not in accounts.linked
     with pytest.raises(LinkBroken):
-        await accounts.ensure_linked(user)
+        await stack.ensure_linked(user)
 
 
 async def test_changes_made_while_loading_win_over_the_loaded_rows(stack: Stack) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import GuildMember
+from bot.db.models import GuildMember, GuildScoreMember
 from bot.services.members import MembershipService
-from tests.helpers.community import World
+from tests.helpers.community import World, artist
 
 
 async def test_noted_members_are_written_in_one_batch(
@@ -55,3 +55,24 @@ async def test_hiding_records_the_member_first_and_leaving_removes_the_membershi
     await members.remove_guild(8)
     async with db_sessions() as session:
         assert list(await session.scalars(select(GuildMember.guild_id))) == []
+
+
+async def test_a_choice_to_hide_outlives_leaving_and_rejoining(
+    db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    world = World(db_sessions)
+    await world.member(3, [artist(1)], guild=7)
+    members = MembershipService(db_sessions)
+    await members.set_visible(7, 3, False)
+
+    await members.remove(7, 3)
+    await members.record(7, [3])
+
+    assert not await members.is_visible(7, 3)
+    async with db_sessions() as session:
+        counted = await session.scalar(
+            select(GuildScoreMember.discord_user_id).where(GuildScoreMember.guild_id == 7)
+        )
+    assert counted is None
+    await members.set_visible(7, 3, True)
+    assert await members.is_visible(7, 3)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert, select
+from sqlalchemy import column, delete, insert, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,6 +20,7 @@ from bot.db.models import (
     SpotifyLink,
     TopItem,
     TopSnapshot,
+    UTCDateTime,
 )
 from bot.domain import InvalidInput, ItemKind, LinkStatus, TimeRange
 from bot.store.scores import range_code, weight
@@ -37,6 +38,14 @@ from tests.helpers.community import (
 )
 
 USERS = (1, 2, 3, 4)
+# guild_members as revision 0001 made it (visibility moved to its own table in 0005)
+GUILD_MEMBERS_0001 = table(
+    "guild_members",
+    column("guild_id"),
+    column("discord_user_id"),
+    column("visible"),
+    column("seen_at", UTCDateTime()),
+)
 GUILDS = (GUILD, OTHER_GUILD)
 
 
@@ -245,7 +254,7 @@ async def test_upgrading_counts_the_snapshots_already_stored(db_url: str) -> Non
                     )
                 )
                 await connection.execute(
-                    insert(GuildMember).values(
+                    insert(GUILD_MEMBERS_0001).values(
                         guild_id=GUILD, discord_user_id=user, visible=visible, seen_at=NOW
                     )
                 )
