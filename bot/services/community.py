@@ -10,8 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import session_scope
 from bot.db.models import GuildMember, SpotifyLink
-from bot.domain import ItemKind, LinkBroken, LinkStatus, MemberHidden, MemberNotLinked, NotLinked
-from bot.services.items import DEFAULT_RANGE, ItemSummary
+from bot.domain import (
+    DEFAULT_TIME_RANGE,
+    ItemKind,
+    LinkBroken,
+    LinkStatus,
+    MemberHidden,
+    MemberNotLinked,
+    NotLinked,
+    TimeRange,
+)
+from bot.services.items import ItemSummary
 from bot.store import compat as compat_
 from bot.store import leaderboard as leaderboard_
 from bot.store import recommend as recommend_
@@ -50,7 +59,7 @@ class CommunityService:
         self,
         guild_id: int,
         kind: ItemKind,
-        time_range: str,
+        time_range: TimeRange,
         offset: int = 0,
         limit: int = 10,
     ) -> Leaderboard:
@@ -63,7 +72,7 @@ class CommunityService:
         self,
         guild_id: int,
         artist_spotify_id: str,
-        time_range: str,
+        time_range: TimeRange,
         offset: int = 0,
         limit: int = 10,
     ) -> WhoKnows | None:
@@ -78,7 +87,9 @@ class CommunityService:
         async with self._sessions() as session:
             return await whoknows_.known_artists(session, guild_id, prefix, limit)
 
-    async def compat(self, guild_id: int, user_a: int, user_b: int, time_range: str) -> Compat:
+    async def compat(
+        self, guild_id: int, user_a: int, user_b: int, time_range: TimeRange
+    ) -> Compat:
         """`user_a` is the one asking (NotLinked / LinkBroken); `user_b` must be linked and
         visible here (MemberNotLinked / MemberHidden). NoListeningData: lists not stored yet."""
         async with self._sessions() as session:
@@ -91,7 +102,7 @@ class CommunityService:
         self,
         guild_id: int,
         user_id: int,
-        time_range: str = DEFAULT_RANGE,
+        time_range: TimeRange = DEFAULT_TIME_RANGE,
         limit: int = recommend_.RECOMMEND_LIMIT,
         *,
         asked_by: int | None = None,

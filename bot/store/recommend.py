@@ -19,8 +19,8 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import GuildScoreMember, TopItem
-from bot.domain import ItemKind
-from bot.services.items import DEFAULT_RANGE, ItemSummary
+from bot.domain import DEFAULT_TIME_RANGE, ItemKind, TimeRange
+from bot.services.items import ItemSummary
 from bot.store.compat import (
     TASTE_KINDS,
     NoListeningData,
@@ -30,7 +30,7 @@ from bot.store.compat import (
     stored_ranks,
     summaries,
 )
-from bot.store.scores import MAX_RANK, SCORE_SCALE, counted_in, range_code, weight
+from bot.store.scores import MAX_RANK, SCORE_SCALE, counted_in, weight
 
 NEIGHBOURS = 10
 RECOMMEND_LIMIT = 10
@@ -131,12 +131,12 @@ async def recommend(
     session: AsyncSession,
     guild_id: int,
     discord_user_id: int,
-    time_range: str = DEFAULT_RANGE,
+    time_range: TimeRange = DEFAULT_TIME_RANGE,
     limit: int = RECOMMEND_LIMIT,
     neighbours: int = NEIGHBOURS,
 ) -> list[Recommendation]:
     """Artists and tracks new to the member, best first; raises NoListeningData without lists."""
-    code = int(range_code(time_range))
+    code = int(time_range)
     mine = (await stored_ranks(session, [discord_user_id], code)).get(discord_user_id)
     if not mine:
         raise NoListeningData(discord_user_id)
