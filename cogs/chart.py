@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Encore
 from bot.domain import DEFAULT_TIME_RANGE
-from bot.ui.chart import GRID_SIZES, render_collage
-from bot.ui.library import possessive
+from bot.ui.chart import GRID_SIZES, chart_embed, chart_file
 from bot.ui.options import TIME_RANGE_HELP, TimeRangeParam
 from bot.ui.replies import defer
-from bot.ui.text import NO_MENTIONS, escape
+from bot.ui.text import NO_MENTIONS
 
 SIZE_CHOICES = [app_commands.Choice(name=size, value=size) for size in GRID_SIZES]
 SUBJECT_CHOICES = [
@@ -51,22 +47,9 @@ class Chart(commands.Cog):
         tiles = await services.charts.tiles(
             interaction.user.id, albums=of == "albums", time_range=time_range, count=grid * grid
         )
-        png = await asyncio.to_thread(
-            render_collage, tiles.images, [item.name for item in tiles.items], grid
-        )
-        title = f"{possessive(interaction.user.display_name)} top {of} · {time_range.words}"
-        embed = discord.Embed(title=escape(title), colour=discord.Colour(0x1DB954))
-        embed.set_image(url="attachment://chart.png")
-        missing = sum(1 for image in tiles.images if image is None)
-        if len(tiles.items) < grid * grid or missing:
-            embed.set_footer(
-                text=f"{len(tiles.items)} of {grid * grid} tiles have art"
-                if not missing
-                else f"{missing} cover(s) could not be fetched and show a placeholder"
-            )
         await interaction.followup.send(
-            embed=embed,
-            file=discord.File(io.BytesIO(png), filename="chart.png"),
+            embed=chart_embed(interaction.user.display_name, of, time_range, tiles, grid),
+            file=await chart_file(tiles, grid),
             ephemeral=private,
             allowed_mentions=NO_MENTIONS,
         )

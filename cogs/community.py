@@ -25,7 +25,7 @@ from bot.ui.library import item_choices
 from bot.ui.options import TIME_RANGE_HELP, TimeRangeParam
 from bot.ui.paginator import Paginator
 from bot.ui.replies import defer, send_private
-from bot.ui.text import NO_MENTIONS, escape
+from bot.ui.text import NO_MENTIONS, echo, escape
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class Community(commands.Cog):
         found = await self.bot.services.community.known_artists(guild_id, text, 1)
         if not found:
             raise InvalidInput(
-                f"No artist called “{text[:80]}” is in this server's top lists. "
+                f"No artist called “{echo(text, 80)}” is in this server's top lists. "
                 "Try a Spotify artist link."
             )
         return found[0].id

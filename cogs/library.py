@@ -12,8 +12,14 @@ from discord.ext import commands
 
 from bot.app import Encore
 from bot.domain import DEFAULT_TIME_RANGE, ItemKind, TimeRange
-from bot.services.library import FOLLOW_KINDS, SAVE_KINDS, LibraryPage
-from bot.spotify.ids import SpotifyKind, looks_like_spotify_ref, parse_spotify_ref
+from bot.services.library import LibraryPage
+from bot.spotify.ids import (
+    FOLLOW_KINDS,
+    SAVE_KINDS,
+    SpotifyKind,
+    looks_like_spotify_ref,
+    parse_spotify_ref,
+)
 from bot.ui.library import (
     change_embed,
     following_source,

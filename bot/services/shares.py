@@ -11,19 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.engine import session_scope
 from bot.db.models import GuildSettings, Share, ShareSave
 from bot.services.items import ItemSummary
-from bot.spotify.ids import SpotifyKind
+from bot.spotify.ids import SAVE_KINDS, SpotifyKind
 
-SAVE_KINDS = frozenset(
-    {
-        SpotifyKind.TRACK,
-        SpotifyKind.ALBUM,
-        SpotifyKind.SHOW,
-        SpotifyKind.EPISODE,
-        SpotifyKind.AUDIOBOOK,
-    }
-)
-FOLLOW_KINDS = frozenset({SpotifyKind.ARTIST, SpotifyKind.PLAYLIST, SpotifyKind.USER})
-SHARE_KINDS = tuple(SAVE_KINDS | {SpotifyKind.ARTIST, SpotifyKind.PLAYLIST})
+SHARE_KINDS = (*SAVE_KINDS, SpotifyKind.ARTIST, SpotifyKind.PLAYLIST)
 
 
 class ShareService:

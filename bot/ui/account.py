@@ -8,9 +8,8 @@ import discord
 
 from bot.services.accounts import LinkedAccount
 from bot.services.linking import LinkFailure, LinkResult
+from bot.ui.items import ACCENT
 from bot.ui.text import escape
-
-SPOTIFY_GREEN = discord.Colour(0x1DB954)
 
 
 def _when(moment: datetime, style: str = "D") -> str:
@@ -68,7 +67,7 @@ def link_failed_message(failure: LinkFailure) -> dict[str, object]:
 
 def profile_embed(account: LinkedAccount) -> discord.Embed:
     embed = discord.Embed(
-        title=escape(account.display_name), url=account.profile_url, colour=SPOTIFY_GREEN
+        title=escape(account.display_name), url=account.profile_url, colour=ACCENT
     )
     if account.avatar_url:
         embed.set_thumbnail(url=account.avatar_url)

@@ -11,7 +11,7 @@ from bot.domain import ItemKind, TimeRange
 from bot.services.items import ItemSummary
 from bot.services.library import LibraryChange, LibraryPage
 from bot.services.top import TopList
-from bot.spotify.ids import SpotifyKind
+from bot.spotify.ids import FOLLOW_KINDS, SpotifyKind
 from bot.ui.choices import autocomplete_choices
 from bot.ui.items import ItemLine, item_embed
 from bot.ui.sources import ItemPageSource
@@ -35,7 +35,6 @@ KIND_WORDS = {
     SpotifyKind.EPISODE: "episode",
     SpotifyKind.AUDIOBOOK: "audiobook",
 }
-FOLLOWED_KINDS = frozenset({SpotifyKind.ARTIST, SpotifyKind.USER, SpotifyKind.PLAYLIST})
 
 
 def line_for(item: ItemSummary) -> ItemLine:
@@ -93,7 +92,7 @@ def item_choices(found: list[ItemSummary]) -> list[app_commands.Choice[str]]:
 def change_embed(change: LibraryChange, *, add: bool) -> discord.Embed:
     kind = change.item.kind
     word = KIND_WORDS[kind]
-    if kind in FOLLOWED_KINDS:
+    if kind in FOLLOW_KINDS:
         heading = (
             ("Now following this " if add else "Unfollowed this ")
             if change.changed

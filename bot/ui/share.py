@@ -7,8 +7,7 @@ import re
 import discord
 
 from bot.services.items import ItemSummary
-from bot.services.shares import FOLLOW_KINDS
-from bot.spotify.ids import SpotifyKind, SpotifyRef
+from bot.spotify.ids import FOLLOW_KINDS, SpotifyKind, SpotifyRef
 from bot.ui.items import item_embed
 from bot.ui.library import KIND_WORDS, line_for
 
