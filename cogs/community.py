@@ -10,10 +10,10 @@ from discord.ext import commands
 
 from bot.app import Encore
 from bot.domain import DEFAULT_TIME_RANGE, InvalidInput, ItemKind, TimeRange
-from bot.process.logs import bind_context
 from bot.spotify.ids import BASE62_ID, SpotifyKind, looks_like_spotify_ref, parse_spotify_ref
 from bot.store.leaderboard import Leaderboard
 from bot.ui.community import (
+    PostPicks,
     compat_embed,
     leaderboard_source,
     nobody_knows,
@@ -28,30 +28,6 @@ from bot.ui.replies import defer, send_private
 from bot.ui.text import NO_MENTIONS, echo, escape
 
 log = logging.getLogger(__name__)
-
-
-class PostPicks(discord.ui.View):
-    """Lets the member who asked for picks post them to the server's share channel."""
-
-    def __init__(self, owner_id: int, channel: discord.abc.Messageable, embed: discord.Embed):
-        super().__init__(timeout=300)
-        self.owner_id, self.channel, self.embed = owner_id, channel, embed
-
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        bind_context(interaction.guild_id, interaction.user.id, "post picks")
-        if interaction.user.id != self.owner_id:
-            await send_private(interaction, "Only the member who asked can post these picks.")
-            return False
-        return True
-
-    @discord.ui.button(label="Post to the share channel", style=discord.ButtonStyle.primary)
-    async def post(
-        self, interaction: discord.Interaction, button: discord.ui.Button[PostPicks]
-    ) -> None:
-        await self.channel.send(embed=self.embed, allowed_mentions=NO_MENTIONS)
-        button.disabled = True
-        await interaction.response.edit_message(view=self)
-        self.stop()
 
 
 class Community(commands.Cog):

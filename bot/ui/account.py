@@ -8,6 +8,7 @@ import discord
 
 from bot.services.accounts import LinkedAccount
 from bot.services.linking import LinkFailure, LinkResult
+from bot.services.sync import SyncOutcome
 from bot.ui.items import ACCENT
 from bot.ui.text import escape
 
@@ -42,13 +43,16 @@ LATER_NOTE = (
 )
 
 
-def linked_message(result: LinkResult, ready_note: str | None = None) -> dict[str, object]:
-    """The payload that replaces the /link reply once the callback succeeded."""
+def linked_message(result: LinkResult, first_sync: SyncOutcome | None) -> dict[str, object]:
+    """The payload that replaces the /link reply once the callback succeeded: first while the
+    member's lists are fetched (`first_sync` None), then once that fetch is over."""
     lines = [f"✅ Linked to Spotify as **{escape(result.display_name)}**."]
     if result.moved_from is not None:
         lines.append("This Spotify account was linked to another Discord member; it moved to you.")
-    if ready_note:
-        lines.append(ready_note)
+    if first_sync is None:
+        lines.append(LOADING_NOTE)
+    else:
+        lines.append(READY_NOTE if first_sync is SyncOutcome.SYNCED else LATER_NOTE)
     return {"content": "\n".join(lines), "components": [], "embeds": []}
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 import discord
 
 from bot.domain import ItemKind, TimeRange
+from bot.process.logs import bind_context
 from bot.services.items import ItemSummary
 from bot.store.compat import Compat
 from bot.store.leaderboard import Leaderboard
@@ -16,8 +17,9 @@ from bot.store.whoknows import WhoKnows
 from bot.ui.embeds import fit_embed
 from bot.ui.items import ACCENT, ItemLine, item_embed
 from bot.ui.library import line_for
+from bot.ui.replies import send_private
 from bot.ui.sources import ItemPageSource
-from bot.ui.text import echo, escape, masked_link, truncate
+from bot.ui.text import NO_MENTIONS, echo, escape, masked_link, truncate
 
 LeaderboardPage = Callable[[int, int], Awaitable[Leaderboard]]
 
@@ -156,3 +158,27 @@ def playlist_embed(item: ItemSummary, tracks: int, guild_name: str) -> discord.E
         line_for(item),
         heading=f"Created in your Spotify: {tracks} favourites of {guild_name}",
     )
+
+
+class PostPicks(discord.ui.View):
+    """Lets the member who asked for picks post them to the server's share channel."""
+
+    def __init__(self, owner_id: int, channel: discord.abc.Messageable, embed: discord.Embed):
+        super().__init__(timeout=300)
+        self.owner_id, self.channel, self.embed = owner_id, channel, embed
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        bind_context(interaction.guild_id, interaction.user.id, "post picks")
+        if interaction.user.id != self.owner_id:
+            await send_private(interaction, "Only the member who asked can post these picks.")
+            return False
+        return True
+
+    @discord.ui.button(label="Post to the share channel", style=discord.ButtonStyle.primary)
+    async def post(
+        self, interaction: discord.Interaction, button: discord.ui.Button[PostPicks]
+    ) -> None:
+        await self.channel.send(embed=self.embed, allowed_mentions=NO_MENTIONS)
+        button.disabled = True
+        await interaction.response.edit_message(view=self)
+        self.stop()
