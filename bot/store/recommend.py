@@ -59,18 +59,19 @@ async def similar_members(
     session: AsyncSession,
     guild_id: int,
     discord_user_id: int,
-    time_range: int,
+    time_range: TimeRange,
     mine: dict[ItemKind, Ranks],
     neighbours: int,
 ) -> dict[int, float]:
     """The counted members most similar to the given member (similarity > 0), best first."""
     kinds = [int(kind) for kind in TASTE_KINDS]
+    code = int(time_range)
     own = (
         select(TopItem.kind, TopItem.item_id, TopItem.rank.label("best"))
         .where(
             TopItem.discord_user_id == discord_user_id,
             TopItem.kind.in_(kinds),
-            TopItem.time_range == time_range,
+            TopItem.time_range == code,
             TopItem.rank <= MAX_RANK,
         )
         .subquery()
@@ -84,7 +85,7 @@ async def similar_members(
         .join(own, and_(own.c.kind == TopItem.kind, own.c.item_id == TopItem.item_id))
         .join(GuildScoreMember, counted_in(guild_id))
         .where(
-            TopItem.time_range == time_range,
+            TopItem.time_range == code,
             TopItem.rank <= MAX_RANK,
             TopItem.discord_user_id != discord_user_id,
         )
@@ -100,7 +101,7 @@ async def similar_members(
             GuildScoreMember.discord_user_id, GuildScoreMember.kind, GuildScoreMember.points
         ).where(
             GuildScoreMember.guild_id == guild_id,
-            GuildScoreMember.time_range == time_range,
+            GuildScoreMember.time_range == code,
             GuildScoreMember.kind.in_(kinds),
         )
     )
@@ -136,14 +137,15 @@ async def recommend(
     neighbours: int = NEIGHBOURS,
 ) -> list[Recommendation]:
     """Artists and tracks new to the member, best first; raises NoListeningData without lists."""
-    code = int(time_range)
-    mine = (await stored_ranks(session, [discord_user_id], code)).get(discord_user_id)
+    mine = (await stored_ranks(session, [discord_user_id], time_range)).get(discord_user_id)
     if not mine:
         raise NoListeningData(discord_user_id)
-    similar = await similar_members(session, guild_id, discord_user_id, code, mine, neighbours)
+    similar = await similar_members(
+        session, guild_id, discord_user_id, time_range, mine, neighbours
+    )
     if not similar:
         return []
-    their_lists = await stored_ranks(session, similar.keys(), code)
+    their_lists = await stored_ranks(session, similar.keys(), time_range)
     owned = await _own_items(session, discord_user_id)
     my_ranks = {item: rank for ranks in mine.values() for item, rank in ranks.items()}
 

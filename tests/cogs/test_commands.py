@@ -22,6 +22,7 @@ pytestmark = pytest.mark.e2e
 
 SNAPSHOT = Path(__file__).with_name("synced_commands.json")
 ASSIGNED_BY_DISCORD = ("id", "application_id", "version")
+CHAT_INPUT = 1
 SUBCOMMAND, GROUP = 1, 2
 
 
@@ -31,25 +32,22 @@ def published(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(kept, key=lambda c: (c["type"], c["name"]))
 
 
+def _leaves(prefix: str, node: dict[str, Any]) -> Iterator[str]:
+    subs = [o for o in node.get("options") or [] if o["type"] in (SUBCOMMAND, GROUP)]
+    if not subs:
+        yield prefix
+    for sub in subs:
+        yield from _leaves(f"{prefix} {sub['name']}", sub)
+
+
 def qualified_names(commands: list[dict[str, Any]]) -> Iterator[str]:
-    """ "top artists", "saved tracks", "link": every command a member can run, by full name."""
-
-    def walk(prefix: str, options: list[dict[str, Any]]) -> Iterator[str]:
-        for option in options:
-            if option["type"] in (SUBCOMMAND, GROUP):
-                name = f"{prefix} {option['name']}"
-                nested = [o for o in option.get("options") or [] if o["type"] in (1, 2)]
-                if nested:
-                    yield from walk(name, nested)
-                else:
-                    yield name
-
+    """Full names of what members can run ("top artists", "link"); context-menu commands carry
+    their type, since they may share a slash command's name."""
     for command in commands:
-        groups = [o for o in command.get("options") or [] if o["type"] in (SUBCOMMAND, GROUP)]
-        if groups:
-            yield from walk(command["name"], groups)
-        else:
-            yield f"{command['type']}:{command['name']}"
+        slash = command["type"] == CHAT_INPUT
+        yield from _leaves(
+            command["name"] if slash else f"{command['name']} ({command['type']})", command
+        )
 
 
 async def test_every_command_name_is_unique(world: World) -> None:
@@ -58,7 +56,7 @@ async def test_every_command_name_is_unique(world: World) -> None:
     assert [key for key, n in top_level.items() if n > 1] == []
     names = Counter(qualified_names(commands))
     assert [name for name, n in names.items() if n > 1] == []
-    assert {"top artists", "leaderboard tracks", "1:chart"} <= set(names)
+    assert {"top artists", "leaderboard tracks", "saved tracks", "chart"} <= set(names)
 
 
 async def test_synced_commands_are_the_published_ones(world: World) -> None:
