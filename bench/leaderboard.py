@@ -59,7 +59,7 @@ FIRST_MEMBER_ID = 10**17
 LIST_LENGTH = 50
 TARGET_MS = 50.0
 BULK_BATCH = 50_000
-RANGE_NAME = "medium_term"
+RANGE_NAME = TimeRange.MEDIUM
 RANGES = (TimeRange.SHORT, TimeRange.MEDIUM, TimeRange.LONG)
 KINDS = (ItemKind.ARTIST, ItemKind.TRACK)
 

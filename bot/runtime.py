@@ -24,15 +24,8 @@ from bot.interaction_edits import InteractionEditor
 from bot.metrics import Metrics
 from bot.services.container import Services
 from bot.services.linking import LinkError, LinkResult, PendingLink
-from bot.services.sync import SyncOutcome
 from bot.store.links import LinkFacts, read_link_facts
-from bot.ui.account import (
-    LATER_NOTE,
-    LOADING_NOTE,
-    READY_NOTE,
-    link_failed_message,
-    linked_message,
-)
+from bot.ui.account import link_failed_message, linked_message
 from bot.web.metrics import metrics_handler
 from bot.web.server import WebServer, build_app
 
@@ -110,14 +103,13 @@ class Runtime:
         pending = result.pending
         if pending.guild_id is not None:
             await self.services.members.record(pending.guild_id, [pending.discord_user_id])
-        await self._edit_link_reply(pending, linked_message(result, LOADING_NOTE))
+        await self._edit_link_reply(pending, linked_message(result, None))
         self.spawn(self._first_sync(result))
 
     async def _first_sync(self, result: LinkResult) -> None:
         try:
             outcome = await self.services.sync.sync_member(result.pending.discord_user_id)
-            note = READY_NOTE if outcome is SyncOutcome.SYNCED else LATER_NOTE
-            await self._edit_link_reply(result.pending, linked_message(result, note))
+            await self._edit_link_reply(result.pending, linked_message(result, outcome))
         except Exception:
             log.exception("first sync after linking failed")
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Encore
-from bot.services.items import DEFAULT_RANGE, RANGE_WORDS
-from bot.ui.chart import GRID_SIZES, render_collage
-from bot.ui.library import TIME_RANGE_CHOICES, possessive
+from bot.domain import DEFAULT_TIME_RANGE
+from bot.ui.chart import GRID_SIZES, chart_embed, chart_file
+from bot.ui.options import TIME_RANGE_HELP, TimeRangeParam
 from bot.ui.replies import defer
-from bot.ui.text import NO_MENTIONS, escape
+from bot.ui.text import NO_MENTIONS
 
 SIZE_CHOICES = [app_commands.Choice(name=size, value=size) for size in GRID_SIZES]
 SUBJECT_CHOICES = [
@@ -29,16 +26,16 @@ class Chart(commands.Cog):
 
     @app_commands.command(name="chart", description="A collage of your top albums or artists")
     @app_commands.describe(
-        time_range="Which period (default: last 6 months)",
+        time_range=TIME_RANGE_HELP,
         size="How many tiles (default 3x3)",
         of="Albums or artists (default: albums)",
         private="Only you see the answer",
     )
-    @app_commands.choices(time_range=TIME_RANGE_CHOICES, size=SIZE_CHOICES, of=SUBJECT_CHOICES)
+    @app_commands.choices(size=SIZE_CHOICES, of=SUBJECT_CHOICES)
     async def chart(
         self,
         interaction: discord.Interaction,
-        time_range: str = DEFAULT_RANGE,
+        time_range: TimeRangeParam = DEFAULT_TIME_RANGE,
         size: str = "3x3",
         of: str = "albums",
         private: bool = False,
@@ -50,22 +47,9 @@ class Chart(commands.Cog):
         tiles = await services.charts.tiles(
             interaction.user.id, albums=of == "albums", time_range=time_range, count=grid * grid
         )
-        png = await asyncio.to_thread(
-            render_collage, tiles.images, [item.name for item in tiles.items], grid
-        )
-        title = f"{possessive(interaction.user.display_name)} top {of} · {RANGE_WORDS[time_range]}"
-        embed = discord.Embed(title=escape(title), colour=discord.Colour(0x1DB954))
-        embed.set_image(url="attachment://chart.png")
-        missing = sum(1 for image in tiles.images if image is None)
-        if len(tiles.items) < grid * grid or missing:
-            embed.set_footer(
-                text=f"{len(tiles.items)} of {grid * grid} tiles have art"
-                if not missing
-                else f"{missing} cover(s) could not be fetched and show a placeholder"
-            )
         await interaction.followup.send(
-            embed=embed,
-            file=discord.File(io.BytesIO(png), filename="chart.png"),
+            embed=chart_embed(interaction.user.display_name, of, time_range, tiles, grid),
+            file=await chart_file(tiles, grid),
             ephemeral=private,
             allowed_mentions=NO_MENTIONS,
         )

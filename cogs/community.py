@@ -9,12 +9,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Encore
-from bot.domain import InvalidInput, ItemKind
-from bot.process.logs import bind_context
-from bot.services.items import DEFAULT_RANGE
+from bot.domain import DEFAULT_TIME_RANGE, InvalidInput, ItemKind, TimeRange
 from bot.spotify.ids import BASE62_ID, SpotifyKind, looks_like_spotify_ref, parse_spotify_ref
 from bot.store.leaderboard import Leaderboard
 from bot.ui.community import (
+    PostPicks,
     compat_embed,
     leaderboard_source,
     nobody_knows,
@@ -22,36 +21,13 @@ from bot.ui.community import (
     recommendations_embed,
     who_knows_embed,
 )
-from bot.ui.library import TIME_RANGE_CHOICES, item_choices
+from bot.ui.library import item_choices
+from bot.ui.options import TIME_RANGE_HELP, TimeRangeParam
 from bot.ui.paginator import Paginator
 from bot.ui.replies import defer, send_private
-from bot.ui.text import NO_MENTIONS, escape
+from bot.ui.text import NO_MENTIONS, echo, escape
 
 log = logging.getLogger(__name__)
-
-
-class PostPicks(discord.ui.View):
-    """Lets the member who asked for picks post them to the server's share channel."""
-
-    def __init__(self, owner_id: int, channel: discord.abc.Messageable, embed: discord.Embed):
-        super().__init__(timeout=300)
-        self.owner_id, self.channel, self.embed = owner_id, channel, embed
-
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        bind_context(interaction.guild_id, interaction.user.id, "post picks")
-        if interaction.user.id != self.owner_id:
-            await send_private(interaction, "Only the member who asked can post these picks.")
-            return False
-        return True
-
-    @discord.ui.button(label="Post to the share channel", style=discord.ButtonStyle.primary)
-    async def post(
-        self, interaction: discord.Interaction, button: discord.ui.Button[PostPicks]
-    ) -> None:
-        await self.channel.send(embed=self.embed, allowed_mentions=NO_MENTIONS)
-        button.disabled = True
-        await interaction.response.edit_message(view=self)
-        self.stop()
 
 
 class Community(commands.Cog):
@@ -66,7 +42,7 @@ class Community(commands.Cog):
         self.bot = bot
 
     async def _board(
-        self, interaction: discord.Interaction, kind: ItemKind, time_range: str
+        self, interaction: discord.Interaction, kind: ItemKind, time_range: TimeRange
     ) -> None:
         assert interaction.guild is not None
         guild = interaction.guild
@@ -81,18 +57,16 @@ class Community(commands.Cog):
         await Paginator(source).start(interaction, ephemeral=False)
 
     @leaderboard.command(name="artists", description="The server's top artists")
-    @app_commands.describe(time_range="Which period (default: last 6 months)")
-    @app_commands.choices(time_range=TIME_RANGE_CHOICES)
+    @app_commands.describe(time_range=TIME_RANGE_HELP)
     async def leaderboard_artists(
-        self, interaction: discord.Interaction, time_range: str = DEFAULT_RANGE
+        self, interaction: discord.Interaction, time_range: TimeRangeParam = DEFAULT_TIME_RANGE
     ) -> None:
         await self._board(interaction, ItemKind.ARTIST, time_range)
 
     @leaderboard.command(name="tracks", description="The server's top tracks")
-    @app_commands.describe(time_range="Which period (default: last 6 months)")
-    @app_commands.choices(time_range=TIME_RANGE_CHOICES)
+    @app_commands.describe(time_range=TIME_RANGE_HELP)
     async def leaderboard_tracks(
-        self, interaction: discord.Interaction, time_range: str = DEFAULT_RANGE
+        self, interaction: discord.Interaction, time_range: TimeRangeParam = DEFAULT_TIME_RANGE
     ) -> None:
         await self._board(interaction, ItemKind.TRACK, time_range)
 
@@ -120,7 +94,7 @@ class Community(commands.Cog):
         found = await self.bot.services.community.known_artists(guild_id, text, 1)
         if not found:
             raise InvalidInput(
-                f"No artist called “{text[:80]}” is in this server's top lists. "
+                f"No artist called “{echo(text, 80)}” is in this server's top lists. "
                 "Try a Spotify artist link."
             )
         return found[0].id
@@ -128,12 +102,14 @@ class Community(commands.Cog):
     @whoknows.command(name="artist", description="Who here has this artist in their top")
     @app_commands.describe(
         artist="Artist name (known in this server), link or URI",
-        time_range="Which period (default: last 6 months)",
+        time_range=TIME_RANGE_HELP,
     )
-    @app_commands.choices(time_range=TIME_RANGE_CHOICES)
     @app_commands.autocomplete(artist=_artist_choices)
     async def whoknows_artist(
-        self, interaction: discord.Interaction, artist: str, time_range: str = DEFAULT_RANGE
+        self,
+        interaction: discord.Interaction,
+        artist: str,
+        time_range: TimeRangeParam = DEFAULT_TIME_RANGE,
     ) -> None:
         assert interaction.guild is not None
         artist_id = await self._artist_id(interaction.guild.id, artist)
@@ -150,16 +126,13 @@ class Community(commands.Cog):
         )
 
     @app_commands.command(name="compat", description="How well your taste matches a member's")
-    @app_commands.describe(
-        member="Who to compare with", time_range="Which period (default: last 6 months)"
-    )
-    @app_commands.choices(time_range=TIME_RANGE_CHOICES)
+    @app_commands.describe(member="Who to compare with", time_range=TIME_RANGE_HELP)
     @app_commands.guild_only()
     async def compat(
         self,
         interaction: discord.Interaction,
         member: discord.Member,
-        time_range: str = DEFAULT_RANGE,
+        time_range: TimeRangeParam = DEFAULT_TIME_RANGE,
     ) -> None:
         assert interaction.guild is not None
         services = self.bot.services
@@ -203,11 +176,10 @@ class Community(commands.Cog):
     @app_commands.command(
         name="serverplaylist", description="Make a playlist of this server's favourites"
     )
-    @app_commands.describe(time_range="Which period (default: last 6 months)")
-    @app_commands.choices(time_range=TIME_RANGE_CHOICES)
+    @app_commands.describe(time_range=TIME_RANGE_HELP)
     @app_commands.guild_only()
     async def serverplaylist(
-        self, interaction: discord.Interaction, time_range: str = DEFAULT_RANGE
+        self, interaction: discord.Interaction, time_range: TimeRangeParam = DEFAULT_TIME_RANGE
     ) -> None:
         assert interaction.guild is not None
         services = self.bot.services

@@ -11,18 +11,23 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Encore
-from bot.domain import ItemKind
-from bot.services.items import DEFAULT_RANGE
-from bot.services.library import FOLLOW_KINDS, SAVE_KINDS, LibraryPage
-from bot.spotify.ids import SpotifyKind, looks_like_spotify_ref, parse_spotify_ref
+from bot.domain import DEFAULT_TIME_RANGE, ItemKind, TimeRange
+from bot.services.library import LibraryPage
+from bot.spotify.ids import (
+    FOLLOW_KINDS,
+    SAVE_KINDS,
+    SpotifyKind,
+    looks_like_spotify_ref,
+    parse_spotify_ref,
+)
 from bot.ui.library import (
-    TIME_RANGE_CHOICES,
     change_embed,
     following_source,
     item_choices,
     saved_source,
     top_source,
 )
+from bot.ui.options import TIME_RANGE_HELP, TimeRangeParam
 from bot.ui.paginator import Paginator
 from bot.ui.replies import defer, send_private
 
@@ -48,7 +53,7 @@ class Library(commands.Cog):
         self,
         interaction: discord.Interaction,
         kind: ItemKind,
-        time_range: str,
+        time_range: TimeRange,
         member: discord.User | discord.Member | None,
         private: bool,
     ) -> None:
@@ -61,15 +66,14 @@ class Library(commands.Cog):
 
     @top.command(name="artists", description="Top artists over a time range")
     @app_commands.describe(
-        time_range="Which period (default: last 6 months)",
+        time_range=TIME_RANGE_HELP,
         member="Whose top artists (default: yours)",
         private="Only you see the answer",
     )
-    @app_commands.choices(time_range=TIME_RANGE_CHOICES)
     async def top_artists(
         self,
         interaction: discord.Interaction,
-        time_range: str = DEFAULT_RANGE,
+        time_range: TimeRangeParam = DEFAULT_TIME_RANGE,
         member: discord.User | None = None,
         private: bool = False,
     ) -> None:
@@ -77,15 +81,14 @@ class Library(commands.Cog):
 
     @top.command(name="tracks", description="Top tracks over a time range")
     @app_commands.describe(
-        time_range="Which period (default: last 6 months)",
+        time_range=TIME_RANGE_HELP,
         member="Whose top tracks (default: yours)",
         private="Only you see the answer",
     )
-    @app_commands.choices(time_range=TIME_RANGE_CHOICES)
     async def top_tracks(
         self,
         interaction: discord.Interaction,
-        time_range: str = DEFAULT_RANGE,
+        time_range: TimeRangeParam = DEFAULT_TIME_RANGE,
         member: discord.User | None = None,
         private: bool = False,
     ) -> None:

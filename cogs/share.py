@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
-from typing import Any
 
 import discord
 from discord import app_commands
@@ -17,14 +15,7 @@ from bot.services.shares import SHARE_KINDS
 from bot.spotify.ids import SpotifyKind, SpotifyRef, looks_like_spotify_ref, parse_spotify_ref
 from bot.ui.library import change_embed, item_choices
 from bot.ui.replies import defer, reply_to_error
-from bot.ui.share import (
-    SHARE_BUTTON,
-    button_label,
-    open_button,
-    saves_footer,
-    share_button_id,
-    share_embed,
-)
+from bot.ui.share import ShareButton, share_embed, share_view, show_save_count
 from bot.ui.text import NO_MENTIONS
 
 log = logging.getLogger(__name__)
@@ -32,76 +23,30 @@ log = logging.getLogger(__name__)
 NOTE_LIMIT = 500
 
 
-class ShareButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=SHARE_BUTTON.pattern):
-    """Saves (or follows) the shared item into the clicker's own Spotify.
+class Share(commands.Cog):
+    def __init__(self, bot: Encore) -> None:
+        self.bot = bot
 
-    The custom id carries the share id and the item, so the button keeps working after a
-    restart, and even if the share's row is gone.
-    """
-
-    def __init__(self, share_id: int, ref: SpotifyRef) -> None:
-        label, emoji = button_label(ref.kind)
-        super().__init__(
-            discord.ui.Button(
-                style=discord.ButtonStyle.success,
-                label=label,
-                emoji=emoji,
-                custom_id=share_button_id(share_id, ref),
-            )
-        )
-        self.share_id = share_id
-        self.ref = ref
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ShareButton:
-        ref = SpotifyRef(SpotifyKind(match["kind"]), match["id"])
-        return cls(int(match["share_id"]), ref)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        bot = interaction.client
-        assert isinstance(bot, Encore)
+    @commands.Cog.listener()
+    async def on_share_pressed(
+        self, interaction: discord.Interaction, share_id: int, ref: SpotifyRef
+    ) -> None:
+        """Save (or follow) a shared item into the presser's own Spotify, and count it once."""
         bind_context(interaction.guild_id, interaction.user.id, "share button")
+        services = self.bot.services
         try:
-            await bot.subject(interaction)
+            await self.bot.subject(interaction)
             await defer(interaction, private=True)
-            change = await bot.services.library.change(interaction.user.id, self.ref, add=True)
+            change = await services.library.change(interaction.user.id, ref, add=True)
             await interaction.followup.send(
                 embed=change_embed(change, add=True), ephemeral=True, allowed_mentions=NO_MENTIONS
             )
             if change.changed:
-                count = await bot.services.shares.record_save(self.share_id, interaction.user.id)
+                count = await services.shares.record_save(share_id, interaction.user.id)
                 if count is not None and interaction.message is not None:
-                    await self._show_count(interaction.message, count)
+                    await show_save_count(interaction.message, ref.kind, count)
         except Exception as exc:
             await reply_to_error(interaction, exc)
-
-    async def _show_count(self, message: discord.Message, count: int) -> None:
-        if not message.embeds:
-            return
-        embed = message.embeds[0]
-        embed.set_footer(text=saves_footer(self.ref.kind, count))
-        try:
-            await message.edit(embed=embed)
-        except discord.HTTPException:
-            log.info("could not update the save count of share %s", self.share_id)
-
-
-def share_view(share_id: int, ref: SpotifyRef) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(ShareButton(share_id, ref))
-    view.add_item(open_button(ref))
-    return view
-
-
-class Share(commands.Cog):
-    def __init__(self, bot: Encore) -> None:
-        self.bot = bot
 
     async def _choices(
         self, interaction: discord.Interaction, current: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain import ItemKind
+from bot.domain import ItemKind, TimeRange
 from bot.services.artwork import ArtworkFetcher
 from bot.services.items import ItemSummary
 from bot.services.top import TopService
@@ -36,7 +36,7 @@ class ChartService:
         self._artwork = artwork
 
     async def tiles(
-        self, discord_user_id: int, *, albums: bool, time_range: str, count: int
+        self, discord_user_id: int, *, albums: bool, time_range: TimeRange, count: int
     ) -> ChartTiles:
         if albums:
             top = await self._top.top(discord_user_id, ItemKind.TRACK, time_range)

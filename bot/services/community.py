@@ -13,9 +13,9 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import session_scope
-from bot.domain import ItemKind
+from bot.domain import DEFAULT_TIME_RANGE, ItemKind, TimeRange
 from bot.services.access import Subject
-from bot.services.items import DEFAULT_RANGE, ItemSummary
+from bot.services.items import ItemSummary
 from bot.store import compat, leaderboard, recommend, whoknows
 from bot.store.compat import Compat
 from bot.store.leaderboard import Leaderboard
@@ -27,7 +27,7 @@ from bot.store.whoknows import AUTOCOMPLETE_LIMIT, WhoKnows
 class TopLists(Protocol):
     """Where members' top lists come from (TopService)."""
 
-    async def ensure(self, discord_user_id: int, time_range: str) -> None: ...
+    async def ensure(self, discord_user_id: int, time_range: TimeRange) -> None: ...
 
 
 class CommunityService:
@@ -39,7 +39,7 @@ class CommunityService:
         self,
         guild_id: int,
         kind: ItemKind,
-        time_range: str,
+        time_range: TimeRange,
         offset: int = 0,
         limit: int = 10,
     ) -> Leaderboard:
@@ -50,7 +50,7 @@ class CommunityService:
         self,
         guild_id: int,
         artist_spotify_id: str,
-        time_range: str,
+        time_range: TimeRange,
         offset: int = 0,
         limit: int = 10,
     ) -> WhoKnows | None:
@@ -65,7 +65,7 @@ class CommunityService:
         async with self._sessions() as session:
             return await whoknows.known_artists(session, guild_id, prefix, limit)
 
-    async def compat(self, subject: Subject, time_range: str) -> Compat:
+    async def compat(self, subject: Subject, time_range: TimeRange) -> Compat:
         """How alike the tastes of the one asking and `subject` are (checked with
         `invoker_linked=True`), their lists fetched first when not stored.
         NoListeningData: a member's lists could not be stored."""
@@ -79,7 +79,7 @@ class CommunityService:
         self,
         guild_id: int,
         subject: Subject,
-        time_range: str = DEFAULT_RANGE,
+        time_range: TimeRange = DEFAULT_TIME_RANGE,
         limit: int = RECOMMEND_LIMIT,
     ) -> list[Recommendation]:
         """Picks for `subject` from this guild's listening, their lists fetched first when not

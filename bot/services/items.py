@@ -4,20 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain import TimeRange, TimeRangeName
 from bot.spotify.ids import SpotifyKind, SpotifyRef
-
-RANGE_CODES: dict[str, TimeRange] = {
-    "short_term": TimeRange.SHORT,
-    "medium_term": TimeRange.MEDIUM,
-    "long_term": TimeRange.LONG,
-}
-RANGE_WORDS: dict[str, str] = {
-    "short_term": "last 4 weeks",
-    "medium_term": "last 6 months",
-    "long_term": "last year",
-}
-DEFAULT_RANGE: TimeRangeName = "medium_term"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,10 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
 
 from bot.domain import InvalidInput
 from bot.services.accounts import AccountService
@@ -15,21 +18,24 @@ from bot.services.summaries import summarize
 from bot.spotify.client import SpotifyUserApi
 from bot.spotify.errors import Forbidden, NotFound
 from bot.spotify.ids import SpotifyKind, SpotifyRef, looks_like_spotify_ref, parse_spotify_ref
-from bot.spotify.models import Page
+from bot.spotify.models import (
+    Item,
+    Page,
+    SavedAlbum,
+    SavedAudiobook,
+    SavedEpisode,
+    SavedShow,
+    SavedTrack,
+    SimplePlaylist,
+)
 
 PAGE_SIZE = 10
 FOLLOWING_LIMIT = 1000
 SEARCH_CACHE_SECONDS = 60.0
 SEARCH_CACHE_SIZE = 512
 
-SAVE_KINDS = (
-    SpotifyKind.TRACK,
-    SpotifyKind.ALBUM,
-    SpotifyKind.SHOW,
-    SpotifyKind.EPISODE,
-    SpotifyKind.AUDIOBOOK,
-)
-FOLLOW_KINDS = (SpotifyKind.ARTIST, SpotifyKind.USER, SpotifyKind.PLAYLIST)
+E = TypeVar("E", bound=BaseModel)
+
 SEARCH_TYPES = {
     SpotifyKind.TRACK: "track",
     SpotifyKind.ALBUM: "album",
@@ -54,10 +60,6 @@ class LibraryChange:
     changed: bool  # False: it already was (or was not) in the library
 
 
-def _added(added_at: Any) -> str:
-    return f"added {added_at:%Y-%m-%d}"
-
-
 def _with_detail(summary: ItemSummary, detail: str) -> ItemSummary:
     merged = " · ".join(p for p in (summary.detail, detail) if p)
     return ItemSummary(
@@ -65,29 +67,41 @@ def _with_detail(summary: ItemSummary, detail: str) -> ItemSummary:
     )
 
 
-SAVED_READS: dict[str, tuple[str, str | None]] = {
-    "tracks": ("saved_tracks", "track"),
-    "albums": ("saved_albums", "album"),
-    "shows": ("saved_shows", "show"),
-    "episodes": ("saved_episodes", "episode"),
-    "audiobooks": ("saved_audiobooks", "audiobook"),
-    "playlists": ("my_playlists", None),
+def _dated(item: Item, added_at: datetime) -> ItemSummary:
+    return _with_detail(summarize(item), f"added {added_at:%Y-%m-%d}")
+
+
+@dataclass(frozen=True)
+class SavedList(Generic[E]):
+    """How one library list is read: its API call (limit, offset), and one entry's summary."""
+
+    read: Callable[[SpotifyUserApi, int, int], Awaitable[Page[E]]]
+    summary: Callable[[E], ItemSummary]
+
+    async def page(self, api: SpotifyUserApi, offset: int, limit: int) -> LibraryPage:
+        page = await self.read(api, limit, offset)
+        return LibraryPage([self.summary(entry) for entry in page.items], page.total, offset)
+
+
+SAVED_LISTS: dict[str, SavedList[Any]] = {
+    "tracks": SavedList[SavedTrack](
+        SpotifyUserApi.saved_tracks, lambda entry: _dated(entry.track, entry.added_at)
+    ),
+    "albums": SavedList[SavedAlbum](
+        SpotifyUserApi.saved_albums, lambda entry: _dated(entry.album, entry.added_at)
+    ),
+    "shows": SavedList[SavedShow](
+        SpotifyUserApi.saved_shows, lambda entry: _dated(entry.show, entry.added_at)
+    ),
+    "episodes": SavedList[SavedEpisode](
+        SpotifyUserApi.saved_episodes, lambda entry: _dated(entry.episode, entry.added_at)
+    ),
+    "audiobooks": SavedList[SavedAudiobook](
+        SpotifyUserApi.saved_audiobooks, lambda entry: _dated(entry.audiobook, entry.added_at)
+    ),
+    "playlists": SavedList[SimplePlaylist](SpotifyUserApi.my_playlists, summarize),
 }
-"""What each library list reads: the API method, and the attribute holding the item in a
-saved entry (None: the page holds the items themselves, which have no date added)."""
-
-
-async def _saved_page(api: SpotifyUserApi, what: str, offset: int, limit: int) -> LibraryPage:
-    method, attribute = SAVED_READS[what]
-    page: Page[Any] = await getattr(api, method)(limit=limit, offset=offset)
-    if attribute is None:
-        items = [summarize(item) for item in page.items]
-    else:
-        items = [
-            _with_detail(summarize(getattr(entry, attribute)), _added(entry.added_at))
-            for entry in page.items
-        ]
-    return LibraryPage(items, page.total, offset)
+"""The lists /saved and /playlists show; playlists have no date added."""
 
 
 class SearchCache:
@@ -119,7 +133,7 @@ class LibraryService:
         self, discord_user_id: int, what: str, offset: int, limit: int = PAGE_SIZE
     ) -> LibraryPage:
         api = self._accounts.api(discord_user_id)
-        return await _saved_page(api, what, offset, limit)
+        return await SAVED_LISTS[what].page(api, offset, limit)
 
     async def following(self, discord_user_id: int) -> list[ItemSummary]:
         api = self._accounts.api(discord_user_id)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain import InvalidInput, ItemKind
+from bot.domain import InvalidInput, ItemKind, TimeRange
 from bot.services.accounts import AccountService
 from bot.services.community import CommunityService
-from bot.services.items import RANGE_WORDS, ItemSummary
+from bot.services.items import ItemSummary
 from bot.services.summaries import summarize
 
 PLAYLIST_TRACKS = 50
@@ -25,7 +25,7 @@ class ServerPlaylistService:
         self._accounts = accounts
 
     async def create(
-        self, guild_id: int, guild_name: str, discord_user_id: int, time_range: str
+        self, guild_id: int, guild_name: str, discord_user_id: int, time_range: TimeRange
     ) -> CreatedPlaylist:
         board = await self._community.leaderboard(
             guild_id, ItemKind.TRACK, time_range, 0, PLAYLIST_TRACKS
@@ -37,7 +37,7 @@ class ServerPlaylistService:
                 "top tracks are in."
             )
         api = self._accounts.api(discord_user_id)
-        words = RANGE_WORDS[time_range]
+        words = time_range.words
         playlist = await api.create_playlist(
             f"{guild_name} favourites · {words}"[:100],
             description=f"The {len(uris)} most-played tracks of {guild_name} members "

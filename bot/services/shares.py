@@ -6,20 +6,10 @@ from datetime import UTC, datetime
 
 from bot.db.engine import Sessions, session_scope
 from bot.services.items import ItemSummary
-from bot.spotify.ids import SpotifyKind
+from bot.spotify.ids import SAVE_KINDS, SpotifyKind
 from bot.store import shares as share_rows
 
-SAVE_KINDS = frozenset(
-    {
-        SpotifyKind.TRACK,
-        SpotifyKind.ALBUM,
-        SpotifyKind.SHOW,
-        SpotifyKind.EPISODE,
-        SpotifyKind.AUDIOBOOK,
-    }
-)
-FOLLOW_KINDS = frozenset({SpotifyKind.ARTIST, SpotifyKind.PLAYLIST, SpotifyKind.USER})
-SHARE_KINDS = tuple(SAVE_KINDS | {SpotifyKind.ARTIST, SpotifyKind.PLAYLIST})
+SHARE_KINDS = (*SAVE_KINDS, SpotifyKind.ARTIST, SpotifyKind.PLAYLIST)
 
 
 class ShareService:

@@ -32,10 +32,10 @@ from enum import StrEnum
 from typing import TypeVar
 
 from bot.db.engine import Session, Sessions, is_retryable_conflict, session_scope
-from bot.domain import ItemKind, LinkBroken, LinkStatus, NotLinked
+from bot.domain import ItemKind, LinkBroken, LinkStatus, NotLinked, TimeRange
 from bot.services.accounts import AccountService
 from bot.services.budget import DEFAULT_WINDOW_SECONDS, RequestBudget
-from bot.services.items import RANGE_CODES, ItemSummary
+from bot.services.items import ItemSummary
 from bot.services.top import fetch_top
 from bot.spotify.client import SpotifyClient
 from bot.spotify.errors import (
@@ -52,8 +52,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-LISTS: tuple[tuple[ItemKind, str], ...] = tuple(
-    (kind, time_range) for kind in (ItemKind.ARTIST, ItemKind.TRACK) for time_range in RANGE_CODES
+LISTS: tuple[tuple[ItemKind, TimeRange], ...] = tuple(
+    (kind, time_range) for kind in (ItemKind.ARTIST, ItemKind.TRACK) for time_range in TimeRange
 )
 DEFAULT_LEASE = timedelta(minutes=10)
 DEFAULT_CONCURRENCY = 4
@@ -315,9 +315,7 @@ class SyncService:
                 session, claim, synced_at=now, sync_due_at=now + _jittered(self._interval)
             )
             for (kind, time_range), items in zip(LISTS, lists, strict=True):
-                await replace_snapshot(
-                    session, claim.user_id, kind, RANGE_CODES[time_range], items, now
-                )
+                await replace_snapshot(session, claim.user_id, kind, time_range, items, now)
 
     async def _put_back(self, claim: _Claim, wait: timedelta) -> None:
         async with session_scope(self._sessions) as session:

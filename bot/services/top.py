@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.db.engine import Sessions, session_scope
-from bot.domain import ItemKind
+from bot.domain import ItemKind, TimeRange
 from bot.services.accounts import AccountService
-from bot.services.items import RANGE_CODES, ItemSummary
+from bot.services.items import ItemSummary
 from bot.services.summaries import summarize
 from bot.spotify.client import SpotifyUserApi
 from bot.store.snapshots import read_snapshot, replace_snapshot
@@ -28,10 +28,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def fetch_top(api: SpotifyUserApi, kind: ItemKind, time_range: str) -> list[ItemSummary]:
+async def fetch_top(
+    api: SpotifyUserApi, kind: ItemKind, time_range: TimeRange
+) -> list[ItemSummary]:
+    period = time_range.api_name
     if kind is ItemKind.ARTIST:
-        return [summarize(a) async for a in api.iter_top_artists(time_range, max_items=TOP_LIMIT)]
-    return [summarize(t) async for t in api.iter_top_tracks(time_range, max_items=TOP_LIMIT)]
+        return [summarize(a) async for a in api.iter_top_artists(period, max_items=TOP_LIMIT)]
+    return [summarize(t) async for t in api.iter_top_tracks(period, max_items=TOP_LIMIT)]
 
 
 class TopService:
@@ -47,34 +50,34 @@ class TopService:
         self._max_age = max_age
         self._clock = clock
 
-    async def stored(self, discord_user_id: int, kind: ItemKind, time_range: str) -> TopList | None:
+    async def stored(
+        self, discord_user_id: int, kind: ItemKind, time_range: TimeRange
+    ) -> TopList | None:
         async with self._sessions() as session:
-            stored = await read_snapshot(session, discord_user_id, kind, RANGE_CODES[time_range])
+            stored = await read_snapshot(session, discord_user_id, kind, time_range)
         if stored is None:
             return None
         return TopList(stored.items, stored.fetched_at, from_snapshot=True)
 
-    async def top(self, discord_user_id: int, kind: ItemKind, time_range: str) -> TopList:
+    async def top(self, discord_user_id: int, kind: ItemKind, time_range: TimeRange) -> TopList:
         """The stored list when younger than the configured age, else fetched and stored."""
         stored = await self.stored(discord_user_id, kind, time_range)
         if stored is not None and self._clock() - stored.fetched_at < self._max_age:
             return stored
         return await self.refresh(discord_user_id, kind, time_range, interactive=True)
 
-    async def ensure(self, discord_user_id: int, time_range: str) -> None:
+    async def ensure(self, discord_user_id: int, time_range: TimeRange) -> None:
         """Make sure both top lists of a range are stored (any age), fetching what is missing."""
         for kind in (ItemKind.ARTIST, ItemKind.TRACK):
             if await self.stored(discord_user_id, kind, time_range) is None:
                 await self.refresh(discord_user_id, kind, time_range, interactive=True)
 
     async def refresh(
-        self, discord_user_id: int, kind: ItemKind, time_range: str, *, interactive: bool
+        self, discord_user_id: int, kind: ItemKind, time_range: TimeRange, *, interactive: bool
     ) -> TopList:
         api = self._accounts.api(discord_user_id, interactive=interactive)
         items = await fetch_top(api, kind, time_range)
         now = self._clock()
         async with session_scope(self._sessions, shared_writes=True) as session:
-            await replace_snapshot(
-                session, discord_user_id, kind, RANGE_CODES[time_range], items, now
-            )
+            await replace_snapshot(session, discord_user_id, kind, time_range, items, now)
         return TopList(items, now, from_snapshot=False)

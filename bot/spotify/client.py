@@ -22,6 +22,7 @@ from urllib.parse import quote
 import aiohttp
 from pydantic import BaseModel, ValidationError
 
+from bot.domain import DEFAULT_TIME_RANGE, TimeRange, TimeRangeName
 from bot.spotify.errors import (
     Forbidden,
     NotAllowListed,
@@ -74,7 +75,7 @@ M = TypeVar("M", bound=BaseModel)
 ResponseHook = Callable[[str, str, int | None, float], None]
 CooldownHook = Callable[[float], None]
 
-TIME_RANGES = ("short_term", "medium_term", "long_term")
+DEFAULT_PERIOD = DEFAULT_TIME_RANGE.api_name
 REFRESH_MARGIN = timedelta(seconds=30)
 LIBRARY_CHUNK = 40
 PLAYLIST_ITEMS_CHUNK = 100
@@ -400,7 +401,7 @@ class SpotifyUserApi:
         return _parse(PrivateUser, await self._call("GET", "/me"))
 
     async def top_artists(
-        self, time_range: str = "medium_term", limit: int = 50, offset: int = 0
+        self, time_range: TimeRangeName = DEFAULT_PERIOD, limit: int = 50, offset: int = 0
     ) -> Page[Artist]:
         _check_time_range(time_range)
         return await self._page(
@@ -408,7 +409,7 @@ class SpotifyUserApi:
         )
 
     async def top_tracks(
-        self, time_range: str = "medium_term", limit: int = 50, offset: int = 0
+        self, time_range: TimeRangeName = DEFAULT_PERIOD, limit: int = 50, offset: int = 0
     ) -> Page[Track]:
         _check_time_range(time_range)
         return await self._page("/me/top/tracks", Page[Track], limit, offset, time_range=time_range)
@@ -441,7 +442,7 @@ class SpotifyUserApi:
         return _parse(CursorPage[Artist], data.get("artists") if isinstance(data, dict) else None)
 
     def iter_top_artists(
-        self, time_range: str = "medium_term", max_items: int = 50
+        self, time_range: TimeRangeName = DEFAULT_PERIOD, max_items: int = 50
     ) -> AsyncIterator[Artist]:
         _check_time_range(time_range)
         return iter_offset(
@@ -449,7 +450,7 @@ class SpotifyUserApi:
         )
 
     def iter_top_tracks(
-        self, time_range: str = "medium_term", max_items: int = 50
+        self, time_range: TimeRangeName = DEFAULT_PERIOD, max_items: int = 50
     ) -> AsyncIterator[Track]:
         _check_time_range(time_range)
         return iter_offset(
@@ -645,5 +646,8 @@ def _parse(model: type[M], data: Any) -> M:
 
 
 def _check_time_range(time_range: str) -> None:
-    if time_range not in TIME_RANGES:
-        raise ValueError(f"time_range must be one of {', '.join(TIME_RANGES)}")
+    try:
+        TimeRange.from_name(time_range)
+    except ValueError:
+        names = ", ".join(r.api_name for r in TimeRange)
+        raise ValueError(f"time_range must be one of {names}") from None

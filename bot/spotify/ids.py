@@ -6,6 +6,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 from urllib.parse import SplitResult, urlsplit
 
 
@@ -19,6 +20,17 @@ class SpotifyKind(StrEnum):
     EPISODE = "episode"
     AUDIOBOOK = "audiobook"
 
+
+SAVE_KINDS: Final = (
+    SpotifyKind.TRACK,
+    SpotifyKind.ALBUM,
+    SpotifyKind.SHOW,
+    SpotifyKind.EPISODE,
+    SpotifyKind.AUDIOBOOK,
+)
+"""What a member saves to their library."""
+FOLLOW_KINDS: Final = (SpotifyKind.ARTIST, SpotifyKind.USER, SpotifyKind.PLAYLIST)
+"""What a member follows instead."""
 
 BASE62_ID = re.compile(r"[0-9A-Za-z]{22}")
 USER_ID = re.compile(r"[0-9A-Za-z._\-]{1,128}")

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import CatalogItem, TopItem
-from bot.domain import ItemKind, ServiceError
+from bot.domain import ItemKind, ServiceError, TimeRange
 from bot.services.items import ItemSummary
-from bot.store.scores import MAX_RANK, range_code, weight
+from bot.store.scores import MAX_RANK, weight
 from bot.store.snapshots import summary_of
 
 TASTE_KINDS = (ItemKind.ARTIST, ItemKind.TRACK)
@@ -81,14 +81,14 @@ def _total(ranks: Ranks) -> int:
 
 
 async def stored_ranks(
-    session: AsyncSession, discord_user_ids: Collection[int], time_range: int
+    session: AsyncSession, discord_user_ids: Collection[int], time_range: TimeRange
 ) -> dict[int, dict[ItemKind, Ranks]]:
     """Ranks in each member's artist and track lists (missing or empty lists are absent)."""
     rows = await session.execute(
         select(TopItem.discord_user_id, TopItem.kind, TopItem.item_id, TopItem.rank).where(
             TopItem.discord_user_id.in_(discord_user_ids),
             TopItem.kind.in_([int(kind) for kind in TASTE_KINDS]),
-            TopItem.time_range == time_range,
+            TopItem.time_range == int(time_range),
             TopItem.rank <= MAX_RANK,
         )
     )
@@ -109,11 +109,11 @@ async def compat(
     session: AsyncSession,
     user_a: int,
     user_b: int,
-    time_range: str,
+    time_range: TimeRange,
     shared_limit: int = SHARED_LIMIT,
 ) -> Compat:
     """How alike two members' tastes are; raises NoListeningData for a member without lists."""
-    lists = await stored_ranks(session, {user_a, user_b}, int(range_code(time_range)))
+    lists = await stored_ranks(session, {user_a, user_b}, time_range)
     for user in (user_a, user_b):
         if user not in lists:
             raise NoListeningData(user)

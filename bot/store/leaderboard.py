@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.db.models import CatalogItem, GuildBoardSize, GuildItemScore, GuildScoreMember
-from bot.domain import InvalidInput, ItemKind
+from bot.domain import InvalidInput, ItemKind, TimeRange
 from bot.services.items import ItemSummary
-from bot.store.scores import SCORE_SCALE, range_code
+from bot.store.scores import SCORE_SCALE
 from bot.store.snapshots import summary_of
 
 BOARD_KINDS = (ItemKind.ARTIST, ItemKind.TRACK)
@@ -39,7 +39,7 @@ class LeaderboardEntry:
 @dataclass(frozen=True)
 class Leaderboard:
     kind: ItemKind
-    time_range: str
+    time_range: TimeRange
     offset: int
     entries: list[LeaderboardEntry]
     total_items: int
@@ -70,14 +70,14 @@ async def leaderboard(
     session: AsyncSession,
     guild_id: int,
     kind: ItemKind,
-    time_range: str,
+    time_range: TimeRange,
     offset: int = 0,
     limit: int = 10,
 ) -> Leaderboard:
     if kind not in BOARD_KINDS:
         raise InvalidInput("Leaderboards rank artists or tracks.")
     check_page(offset, limit)
-    code = int(range_code(time_range))
+    code = int(time_range)
     in_range = (
         GuildItemScore.guild_id == guild_id,
         GuildItemScore.kind == int(kind),

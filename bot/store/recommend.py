@@ -19,8 +19,8 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import GuildScoreMember, TopItem
-from bot.domain import ItemKind
-from bot.services.items import DEFAULT_RANGE, ItemSummary
+from bot.domain import DEFAULT_TIME_RANGE, ItemKind, TimeRange
+from bot.services.items import ItemSummary
 from bot.store.compat import (
     TASTE_KINDS,
     NoListeningData,
@@ -30,7 +30,7 @@ from bot.store.compat import (
     stored_ranks,
     summaries,
 )
-from bot.store.scores import MAX_RANK, SCORE_SCALE, counted_in, range_code, weight
+from bot.store.scores import MAX_RANK, SCORE_SCALE, counted_in, weight
 
 NEIGHBOURS = 10
 RECOMMEND_LIMIT = 10
@@ -59,18 +59,19 @@ async def similar_members(
     session: AsyncSession,
     guild_id: int,
     discord_user_id: int,
-    time_range: int,
+    time_range: TimeRange,
     mine: dict[ItemKind, Ranks],
     neighbours: int,
 ) -> dict[int, float]:
     """The counted members most similar to the given member (similarity > 0), best first."""
     kinds = [int(kind) for kind in TASTE_KINDS]
+    code = int(time_range)
     own = (
         select(TopItem.kind, TopItem.item_id, TopItem.rank.label("best"))
         .where(
             TopItem.discord_user_id == discord_user_id,
             TopItem.kind.in_(kinds),
-            TopItem.time_range == time_range,
+            TopItem.time_range == code,
             TopItem.rank <= MAX_RANK,
         )
         .subquery()
@@ -84,7 +85,7 @@ async def similar_members(
         .join(own, and_(own.c.kind == TopItem.kind, own.c.item_id == TopItem.item_id))
         .join(GuildScoreMember, counted_in(guild_id))
         .where(
-            TopItem.time_range == time_range,
+            TopItem.time_range == code,
             TopItem.rank <= MAX_RANK,
             TopItem.discord_user_id != discord_user_id,
         )
@@ -100,7 +101,7 @@ async def similar_members(
             GuildScoreMember.discord_user_id, GuildScoreMember.kind, GuildScoreMember.points
         ).where(
             GuildScoreMember.guild_id == guild_id,
-            GuildScoreMember.time_range == time_range,
+            GuildScoreMember.time_range == code,
             GuildScoreMember.kind.in_(kinds),
         )
     )
@@ -131,19 +132,20 @@ async def recommend(
     session: AsyncSession,
     guild_id: int,
     discord_user_id: int,
-    time_range: str = DEFAULT_RANGE,
+    time_range: TimeRange = DEFAULT_TIME_RANGE,
     limit: int = RECOMMEND_LIMIT,
     neighbours: int = NEIGHBOURS,
 ) -> list[Recommendation]:
     """Artists and tracks new to the member, best first; raises NoListeningData without lists."""
-    code = int(range_code(time_range))
-    mine = (await stored_ranks(session, [discord_user_id], code)).get(discord_user_id)
+    mine = (await stored_ranks(session, [discord_user_id], time_range)).get(discord_user_id)
     if not mine:
         raise NoListeningData(discord_user_id)
-    similar = await similar_members(session, guild_id, discord_user_id, code, mine, neighbours)
+    similar = await similar_members(
+        session, guild_id, discord_user_id, time_range, mine, neighbours
+    )
     if not similar:
         return []
-    their_lists = await stored_ranks(session, similar.keys(), code)
+    their_lists = await stored_ranks(session, similar.keys(), time_range)
     owned = await _own_items(session, discord_user_id)
     my_ranks = {item: rank for ranks in mine.values() for item, rank in ranks.items()}
 

@@ -57,8 +57,7 @@ from bot.db.models import (
     TopItem,
     TopSnapshot,
 )
-from bot.domain import InvalidInput, LinkStatus, TimeRange
-from bot.services.items import RANGE_CODES
+from bot.domain import LinkStatus
 from bot.store.visibility import shown_in
 
 MAX_RANK = 50
@@ -506,11 +505,3 @@ async def rebuild_guild_scores(session: AsyncSession, guild_id: int) -> None:
             .group_by(SCORES.c.guild_id, SCORES.c.kind, SCORES.c.time_range),
         )
     )
-
-
-def range_code(time_range: str) -> TimeRange:
-    """The stored code of a Spotify time range name ("short_term", ...)."""
-    try:
-        return RANGE_CODES[time_range]
-    except KeyError:
-        raise InvalidInput(f"Unknown time range {time_range!r}.") from None

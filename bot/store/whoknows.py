@@ -13,10 +13,10 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import CatalogItem, GuildItemScore, GuildScoreMember, TopItem
-from bot.domain import ItemKind
-from bot.services.items import DEFAULT_RANGE, ItemSummary
+from bot.domain import DEFAULT_TIME_RANGE, ItemKind, TimeRange
+from bot.services.items import ItemSummary
 from bot.store.leaderboard import check_page, leaderboard
-from bot.store.scores import MAX_RANK, SCORE_SCALE, counted_in, range_code
+from bot.store.scores import MAX_RANK, SCORE_SCALE, counted_in
 from bot.store.snapshots import summary_of
 
 AUTOCOMPLETE_LIMIT = 25
@@ -31,7 +31,7 @@ class Listener:
 @dataclass(frozen=True)
 class WhoKnows:
     artist: ItemSummary
-    time_range: str
+    time_range: TimeRange
     offset: int
     listeners: list[Listener]
     total: int
@@ -42,13 +42,13 @@ async def who_knows(
     session: AsyncSession,
     guild_id: int,
     artist_spotify_id: str,
-    time_range: str,
+    time_range: TimeRange,
     offset: int = 0,
     limit: int = 10,
 ) -> WhoKnows | None:
     """Members with the artist in their list, best rank first; None when Encore never saw it."""
     check_page(offset, limit)
-    code = int(range_code(time_range))
+    code = int(time_range)
     artist = await session.scalar(
         select(CatalogItem).where(
             CatalogItem.kind == int(ItemKind.ARTIST), CatalogItem.spotify_id == artist_spotify_id
@@ -92,7 +92,7 @@ async def known_artists(
     top of the guild's artist leaderboard (last 6 months)."""
     text = prefix.strip()
     if not text:
-        board = await leaderboard(session, guild_id, ItemKind.ARTIST, DEFAULT_RANGE, 0, limit)
+        board = await leaderboard(session, guild_id, ItemKind.ARTIST, DEFAULT_TIME_RANGE, 0, limit)
         return [entry.item for entry in board.entries]
     needle = _like_escaped(text)
     name = GuildItemScore.sort_name

@@ -8,9 +8,10 @@ import discord
 
 from bot.services.accounts import LinkedAccount
 from bot.services.linking import LinkFailure, LinkResult
+from bot.services.sync import SyncOutcome
+from bot.ui.items import ACCENT
 from bot.ui.text import escape
 
-SPOTIFY_GREEN = discord.Colour(0x1DB954)
 SPOTIFY_APPS_URL = "https://www.spotify.com/account/apps/"
 _SENTENCE_ENDS = (".", "!", "?", "…")
 
@@ -53,13 +54,16 @@ LATER_NOTE = (
 )
 
 
-def linked_message(result: LinkResult, ready_note: str | None = None) -> dict[str, object]:
-    """The payload that replaces the /link reply once the callback succeeded."""
+def linked_message(result: LinkResult, first_sync: SyncOutcome | None) -> dict[str, object]:
+    """The payload that replaces the /link reply once the callback succeeded: first while the
+    member's lists are fetched (`first_sync` None), then once that fetch is over."""
     lines = [f"✅ Linked to Spotify as {name_ending_sentence(result.display_name)}"]
     if result.moved_from is not None:
         lines.append("This Spotify account was linked to another Discord member; it moved to you.")
-    if ready_note:
-        lines.append(ready_note)
+    if first_sync is None:
+        lines.append(LOADING_NOTE)
+    else:
+        lines.append(READY_NOTE if first_sync is SyncOutcome.SYNCED else LATER_NOTE)
     return {"content": "\n".join(lines), "components": [], "embeds": []}
 
 
@@ -92,7 +96,7 @@ def link_failed_message(failure: LinkFailure) -> dict[str, object]:
 
 def profile_embed(account: LinkedAccount) -> discord.Embed:
     embed = discord.Embed(
-        title=escape(account.display_name), url=account.profile_url, colour=SPOTIFY_GREEN
+        title=escape(account.display_name), url=account.profile_url, colour=ACCENT
     )
     if account.avatar_url:
         embed.set_thumbnail(url=account.avatar_url)

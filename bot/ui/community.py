@@ -7,8 +7,9 @@ from datetime import datetime
 
 import discord
 
-from bot.domain import ItemKind
-from bot.services.items import RANGE_WORDS, ItemSummary
+from bot.domain import ItemKind, TimeRange
+from bot.process.logs import bind_context
+from bot.services.items import ItemSummary
 from bot.store.compat import Compat
 from bot.store.leaderboard import Leaderboard
 from bot.store.recommend import Recommendation
@@ -16,8 +17,9 @@ from bot.store.whoknows import WhoKnows
 from bot.ui.embeds import fit_embed
 from bot.ui.items import ACCENT, ItemLine, item_embed
 from bot.ui.library import line_for
+from bot.ui.replies import send_private
 from bot.ui.sources import ItemPageSource
-from bot.ui.text import escape, masked_link, truncate
+from bot.ui.text import NO_MENTIONS, echo, escape, masked_link, truncate
 
 LeaderboardPage = Callable[[int, int], Awaitable[Leaderboard]]
 
@@ -61,7 +63,7 @@ def leaderboard_source(
         return result
 
     members = "1 member" if first.members == 1 else f"{first.members} members"
-    title = f"Top {what} in {guild_name} · {RANGE_WORDS[first.time_range]}"
+    title = f"Top {what} in {guild_name} · {first.time_range.words}"
     footer = f"{members} · {freshness(first.oldest, first.newest)}"
     return ItemPageSource(title, total=first.total_items, fetch=lines, footer=footer)
 
@@ -88,18 +90,17 @@ def who_knows_embed(result: WhoKnows, guild: discord.Guild | None) -> discord.Em
     if result.artist.image_url:
         embed.set_thumbnail(url=result.artist.image_url)
     listeners = "1 member" if result.total == 1 else f"{result.total} members"
-    embed.set_footer(text=f"{listeners} · top artists, {RANGE_WORDS[result.time_range]}")
+    embed.set_footer(text=f"{listeners} · top artists, {result.time_range.words}")
     return embed
 
 
-def nobody_knows(artist: str, time_range: str) -> str:
+def nobody_knows(artist: str, time_range: TimeRange) -> str:
     return (
-        f"Nobody visible here has **{escape(artist)}** in their top artists "
-        f"({RANGE_WORDS[time_range]}) yet."
+        f"Nobody visible here has **{echo(artist)}** in their top artists ({time_range.words}) yet."
     )
 
 
-def compat_embed(result: Compat, name_a: str, name_b: str, time_range: str) -> discord.Embed:
+def compat_embed(result: Compat, name_a: str, name_b: str, time_range: TimeRange) -> discord.Embed:
     parts = [f"**{result.score}%** taste match"]
     details = []
     if result.artists is not None:
@@ -123,7 +124,7 @@ def compat_embed(result: Compat, name_a: str, name_b: str, time_range: str) -> d
         description=truncate("\n\n".join(parts), 4096),
         colour=ACCENT,
     )
-    embed.set_footer(text=f"Top artists and tracks, {RANGE_WORDS[time_range]}")
+    embed.set_footer(text=f"Top artists and tracks, {time_range.words}")
     return embed
 
 
@@ -157,3 +158,27 @@ def playlist_embed(item: ItemSummary, tracks: int, guild_name: str) -> discord.E
         line_for(item),
         heading=f"Created in your Spotify: {tracks} favourites of {guild_name}",
     )
+
+
+class PostPicks(discord.ui.View):
+    """Lets the member who asked for picks post them to the server's share channel."""
+
+    def __init__(self, owner_id: int, channel: discord.abc.Messageable, embed: discord.Embed):
+        super().__init__(timeout=300)
+        self.owner_id, self.channel, self.embed = owner_id, channel, embed
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        bind_context(interaction.guild_id, interaction.user.id, "post picks")
+        if interaction.user.id != self.owner_id:
+            await send_private(interaction, "Only the member who asked can post these picks.")
+            return False
+        return True
+
+    @discord.ui.button(label="Post to the share channel", style=discord.ButtonStyle.primary)
+    async def post(
+        self, interaction: discord.Interaction, button: discord.ui.Button[PostPicks]
+    ) -> None:
+        await self.channel.send(embed=self.embed, allowed_mentions=NO_MENTIONS)
+        button.disabled = True
+        await interaction.response.edit_message(view=self)
+        self.stop()

@@ -8,6 +8,7 @@ from typing import Final
 
 import discord
 
+from bot.spotify.brand import SPOTIFY_GREEN
 from bot.ui import limits
 from bot.ui.embeds import fit_embed
 from bot.ui.text import (
@@ -20,7 +21,7 @@ from bot.ui.text import (
     truncate,
 )
 
-ACCENT: Final = discord.Colour(0x1DB954)
+ACCENT: Final = discord.Colour(SPOTIFY_GREEN)
 
 NAME_LIMIT: Final = 100
 SUBTITLE_LIMIT: Final = 100

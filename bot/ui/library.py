@@ -7,20 +7,14 @@ from collections.abc import Awaitable, Callable, Sequence
 import discord
 from discord import app_commands
 
-from bot.domain import ItemKind
-from bot.services.items import RANGE_WORDS, ItemSummary
+from bot.domain import ItemKind, TimeRange
+from bot.services.items import ItemSummary
 from bot.services.library import LibraryChange, LibraryPage
 from bot.services.top import TopList
-from bot.spotify.ids import SpotifyKind
+from bot.spotify.ids import FOLLOW_KINDS, SpotifyKind
 from bot.ui.choices import autocomplete_choices
 from bot.ui.items import ItemLine, item_embed
 from bot.ui.sources import ItemPageSource
-
-TIME_RANGE_CHOICES = [
-    app_commands.Choice(name="Last 4 weeks", value="short_term"),
-    app_commands.Choice(name="Last 6 months", value="medium_term"),
-    app_commands.Choice(name="Last year", value="long_term"),
-]
 
 SAVED_TITLES = {
     "tracks": "saved tracks",
@@ -41,7 +35,6 @@ KIND_WORDS = {
     SpotifyKind.EPISODE: "episode",
     SpotifyKind.AUDIOBOOK: "audiobook",
 }
-FOLLOWED_KINDS = frozenset({SpotifyKind.ARTIST, SpotifyKind.USER, SpotifyKind.PLAYLIST})
 
 
 def line_for(item: ItemSummary) -> ItemLine:
@@ -52,9 +45,11 @@ def possessive(name: str) -> str:
     return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
-def top_source(kind: ItemKind, top: TopList, owner_name: str, time_range: str) -> ItemPageSource:
+def top_source(
+    kind: ItemKind, top: TopList, owner_name: str, time_range: TimeRange
+) -> ItemPageSource:
     what = "artists" if kind is ItemKind.ARTIST else "tracks"
-    title = f"{possessive(owner_name)} top {what} · {RANGE_WORDS[time_range]}"
+    title = f"{possessive(owner_name)} top {what} · {time_range.words}"
     when = top.fetched_at.strftime("%Y-%m-%d %H:%M UTC")
     footer = f"{len(top.items)} {what} · data from {when}"
     return ItemPageSource.from_lines(title, [line_for(i) for i in top.items], footer=footer)
@@ -97,7 +92,7 @@ def item_choices(found: list[ItemSummary]) -> list[app_commands.Choice[str]]:
 def change_embed(change: LibraryChange, *, add: bool) -> discord.Embed:
     kind = change.item.kind
     word = KIND_WORDS[kind]
-    if kind in FOLLOWED_KINDS:
+    if kind in FOLLOW_KINDS:
         heading = (
             ("Now following this " if add else "Unfollowed this ")
             if change.changed

@@ -15,6 +15,8 @@ NO_MENTIONS: Final = discord.AllowedMentions.none()
 """Passed with every reply: names echoed from Spotify or members must never ping anyone."""
 
 ELLIPSIS: Final = "…"
+ECHO_LIMIT: Final = 100
+"""How much of a member's own option text a reply repeats (Discord allows 6000 in an option)."""
 
 _JOINERS: Final = frozenset("\u200d\ufe0e\ufe0f")
 _MAX_CLUSTER_BACKOFF: Final = 16
@@ -115,6 +117,11 @@ def masked_link(text: str, url: str | None, limit: int) -> str:
     if target is None:
         return truncate(escape(text), limit)
     return f"[{truncate(escape_link_text(text), limit)}]({target})"
+
+
+def echo(text: str, limit: int = ECHO_LIMIT) -> str:
+    """What a member typed, shown back to them: one line, escaped, cut to `limit` units."""
+    return truncate(escape(one_line(text)), limit)
 
 
 def fit_content(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from bot.services.linking import LinkFailure
+from bot.spotify.brand import SPOTIFY_GREEN_CSS
 
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -73,7 +74,7 @@ def success_page(display_name: str, moved: bool) -> str:
         f"<p>Your Discord account is now linked to Spotify as <b>{escape(display_name)}</b>.</p>"
         f"{moved_note}<p>You can close this tab and go back to Discord.</p>"
     )
-    return _TEMPLATE.format(title="Linked!", accent="#1db954", body=body)
+    return _TEMPLATE.format(title="Linked!", accent=SPOTIFY_GREEN_CSS, body=body)
 
 
 def failure_page(failure: LinkFailure) -> str:

@@ -159,3 +159,15 @@ async def test_serverplaylist_creates_a_playlist_in_the_members_account(world: W
 async def test_community_commands_need_a_server(world: World) -> None:
     with pytest.raises(LookupError):
         await world.run("leaderboard artists", world.members[0], in_guild=False)
+
+
+async def test_whoknows_echoes_a_long_option_cut_to_fit_one_message(world: World) -> None:
+    """A 2,500-character link (an artist nobody here knows) is echoed short, not refused by
+    Discord for going over 2,000 characters."""
+    alice = world.members[0]
+    await world.link(alice, "user0")
+    unknown = "https://open.spotify.com/artist/0000000000000000000000?si=" + "a" * 2500
+    reply = await world.answer("whoknows artist", alice, options={"artist": unknown})
+    assert "Nobody visible here has" in reply.content
+    assert "open.spotify.com/artist/0000000000000000000000" in reply.content
+    assert len(reply.content) < 300

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from bot.db.models import TopSnapshot
-from bot.domain import ItemKind
+from bot.domain import ItemKind, TimeRange
 from tests.helpers.world import World, button_id, has_text
 
 pytestmark = pytest.mark.e2e
@@ -299,7 +299,7 @@ async def test_revoked_grant_asks_to_link_again_and_keeps_data(world: World) -> 
     reply = await world.answer("saved tracks", alice)
     assert reply.ephemeral
     assert "/link" in reply.text()
-    stored = await world.bot.services.top.stored(alice.id, ItemKind.ARTIST, "medium_term")
+    stored = await world.bot.services.top.stored(alice.id, ItemKind.ARTIST, TimeRange.MEDIUM)
     assert stored is not None and len(stored.items) == 50
 
 

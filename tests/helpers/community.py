@@ -32,7 +32,7 @@ from bot.store.snapshots import replace_snapshot
 GUILD = 1
 OTHER_GUILD = 2
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
-MEDIUM = "medium_term"
+MEDIUM = TimeRange.MEDIUM
 
 
 def artist(n: int, name: str | None = None) -> ItemSummary:

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.domain import LinkBroken, LinkStatus, NotLinked
+from bot.domain import LinkStatus
 from bot.services.accounts import AccountService
 from bot.services.linked_members import LinkedMembers
 from tests.helpers.accounts import Accounts
@@ -28,14 +28,6 @@ async def test_find_reports_the_account_and_keeps_the_linked_set(accounts: Accou
     assert revoked is not None and not revoked.usable
     assert 2 not in service.linked
     assert await service.find(3) is None
-
-
-async def test_require_says_what_is_missing(accounts: Accounts) -> None:
-    await accounts.link(2, "user1", status=LinkStatus.BROKEN)
-    with pytest.raises(NotLinked):
-        await accounts.accounts.require(1)
-    with pytest.raises(LinkBroken):
-        await accounts.accounts.require(2)
 
 
 async def test_marking_stops_an_active_link_counting_and_is_logged(

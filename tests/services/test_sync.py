@@ -16,8 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_engine, make_session_factory, session_scope
 from bot.db.models import SpotifyLink
-from bot.domain import ItemKind, LinkStatus
-from bot.services.items import RANGE_CODES
+from bot.domain import ItemKind, LinkStatus, TimeRange
 from bot.services.sync import DEFAULT_LEASE, JITTER, LISTS, RETRY_BACKOFF, SyncOutcome, SyncService
 from bot.store.snapshots import read_snapshot
 from sandbox.spotify import RecordedRequest, SpotifySandbox
@@ -48,23 +47,23 @@ class Stack(Accounts):
             concurrency=concurrency,
         )
 
-    async def stored(self, member_id: int) -> dict[tuple[ItemKind, str], list[str]]:
+    async def stored(self, member_id: int) -> dict[tuple[ItemKind, TimeRange], list[str]]:
         """The member's stored lists by (kind, range), as Spotify ids; absent lists left out."""
         lists = {}
         async with self.sessions() as session:
             for kind, time_range in LISTS:
-                stored = await read_snapshot(session, member_id, kind, RANGE_CODES[time_range])
+                stored = await read_snapshot(session, member_id, kind, time_range)
                 if stored is not None:
                     lists[kind, time_range] = [item.id for item in stored.items]
         return lists
 
-    def spotify_lists(self, user_id: str) -> dict[tuple[ItemKind, str], list[str]]:
+    def spotify_lists(self, user_id: str) -> dict[tuple[ItemKind, TimeRange], list[str]]:
         user = self.sandbox.users[user_id]
         return {
-            (kind, time_range): list(
-                (user.top_artists if kind is ItemKind.ARTIST else user.top_tracks)[time_range]
+            (kind, period): list(
+                (user.top_artists if kind is ItemKind.ARTIST else user.top_tracks)[period.api_name]
             )
-            for kind, time_range in LISTS
+            for kind, period in LISTS
         }
 
 

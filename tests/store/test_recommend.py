@@ -116,8 +116,8 @@ async def test_similarity_in_sql_agrees_with_compatibility(
     await world.member(7, [artist(n) for n in range(8)])
 
     async with db_sessions() as session:
-        mine = (await stored_ranks(session, [7], int(TimeRange.MEDIUM)))[7]
-        found = await similar_members(session, GUILD, 7, int(TimeRange.MEDIUM), mine, 10)
+        mine = (await stored_ranks(session, [7], TimeRange.MEDIUM))[7]
+        found = await similar_members(session, GUILD, 7, TimeRange.MEDIUM, mine, 10)
         expected = {}
         for user in range(1, 7):
             pair = await compat(session, 7, user, MEDIUM)

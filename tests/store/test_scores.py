@@ -22,8 +22,8 @@ from bot.db.models import (
     TopSnapshot,
     UTCDateTime,
 )
-from bot.domain import InvalidInput, ItemKind, LinkStatus, TimeRange
-from bot.store.scores import range_code, weight
+from bot.domain import ItemKind, LinkStatus, TimeRange
+from bot.store.scores import weight
 from tests.helpers.community import (
     GUILD,
     NOW,
@@ -224,12 +224,6 @@ async def test_deleting_a_counted_member_without_withdrawing_fails_loudly(
             await session.execute(delete(TopSnapshot))
             await session.execute(delete(SpotifyLink))
             await session.execute(delete(GuildMember))
-
-
-async def test_range_names_map_to_codes_and_unknown_ones_are_refused() -> None:
-    assert range_code("short_term") is TimeRange.SHORT
-    with pytest.raises(InvalidInput):
-        range_code("forever")
 
 
 async def test_upgrading_counts_the_snapshots_already_stored(db_url: str) -> None:

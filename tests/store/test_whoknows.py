@@ -19,7 +19,7 @@ FILLER = [artist(100 + n) for n in range(10)]
 async def ask(
     sessions: async_sessionmaker[AsyncSession],
     artist_id: str,
-    time_range: str = MEDIUM,
+    time_range: TimeRange = MEDIUM,
     offset: int = 0,
     limit: int = 10,
 ) -> WhoKnows | None:
@@ -81,7 +81,7 @@ async def test_ranges_are_separate(db_sessions: async_sessionmaker[AsyncSession]
     await world.member(1, [artist(1)])
     await world.set_list(1, [artist(2), artist(1)], TimeRange.SHORT)
 
-    short = await ask(db_sessions, artist(1).id, "short_term")
+    short = await ask(db_sessions, artist(1).id, TimeRange.SHORT)
 
     assert short is not None
     assert [(x.discord_user_id, x.rank) for x in short.listeners] == [(1, 2)]

@@ -1,3 +1,8 @@
+"""Account texts: the /link reply before and after the first fetch of lists, names that end
+a sentence, and the /unlink reply."""
+
+from __future__ import annotations
+
 from datetime import UTC, datetime
 
 import pytest
@@ -5,13 +10,39 @@ import pytest
 from bot.domain import LinkStatus
 from bot.services.accounts import LinkedAccount
 from bot.services.linking import LinkResult, PendingLink
+from bot.services.sync import SyncOutcome
 from bot.ui.account import (
+    LATER_NOTE,
+    LOADING_NOTE,
+    READY_NOTE,
     SPOTIFY_APPS_URL,
     link_prompt,
     linked_message,
     name_ending_sentence,
     unlinked_text,
 )
+
+PENDING = PendingLink(discord_user_id=1, guild_id=2, application_id=3, interaction_token="t")
+
+
+def result(moved_from: int | None = None, name: str = "Yuki") -> LinkResult:
+    return LinkResult(PENDING, name, "yuki", moved_from)
+
+
+@pytest.mark.parametrize(
+    ("first_sync", "note"),
+    [(None, LOADING_NOTE), (SyncOutcome.SYNCED, READY_NOTE), (SyncOutcome.DEFERRED, LATER_NOTE)],
+)
+def test_the_note_follows_the_first_sync(first_sync: SyncOutcome | None, note: str) -> None:
+    payload = linked_message(result(), first_sync)
+    assert payload["content"] == f"✅ Linked to Spotify as **Yuki**.\n{note}"
+    assert payload["components"] == [] and payload["embeds"] == []
+
+
+def test_a_moved_account_is_said_and_the_name_escaped() -> None:
+    content = str(linked_message(result(moved_from=9, name="*Yu*"), None)["content"])
+    assert "\\*Yu\\*" in content
+    assert "moved to you" in content
 
 
 @pytest.mark.parametrize(
@@ -36,7 +67,7 @@ def test_the_link_confirmation_never_doubles_the_period_of_a_name() -> None:
         spotify_user_id="yuki",
         moved_from=None,
     )
-    content = str(linked_message(result)["content"])
+    content = str(linked_message(result, None)["content"])
     assert content.startswith("✅ Linked to Spotify as **Yuki W.**")
     assert ".." not in content.replace("**", "")
 

@@ -5,9 +5,11 @@ from hypothesis import strategies as st
 
 from bot.ui import limits
 from bot.ui.text import (
+    ECHO_LIMIT,
     ELLIPSIS,
     NO_MENTIONS,
     defuse_mentions,
+    echo,
     escape,
     escape_link_text,
     fit_content,
@@ -131,6 +133,24 @@ def test_fit_content_and_label() -> None:
     assert text_length(label("word " * 40)) <= limits.COMPONENT_LABEL
     assert label("two\nlines") == "two lines"
     assert label("  ") == ELLIPSIS
+
+
+def test_echo_repeats_a_long_option_short_on_one_line() -> None:
+    typed = "line one\nline two " + "x" * 2500
+    shown = echo(typed)
+    assert text_length(shown) == ECHO_LIMIT
+    assert shown.startswith("line one line two x") and shown.endswith(ELLIPSIS)
+    assert echo("short") == "short"
+    assert text_length(echo("y" * 500, 80)) == 80
+
+
+@given(text=long_names)
+def test_echo_is_escaped_bounded_and_pings_nobody(text: str) -> None:
+    shown = echo(text)
+    assert text_length(shown) <= ECHO_LIMIT
+    assert "\n" not in shown
+    assert RAW_MENTION.search(shown) is None
+    assert echo("**bold** @everyone") == "\\*\\*bold\\*\\* @\u200beveryone"
 
 
 def test_no_mentions_allows_nothing() -> None:
