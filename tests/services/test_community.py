@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import session_scope
 from bot.db.models import GuildItemScore
-from bot.domain import ItemKind
+from bot.domain import ItemKind, TimeRange
 from bot.services.access import Subject
 from bot.services.community import CommunityService
 from bot.store.compat import NoListeningData
@@ -22,9 +22,9 @@ class Lists:
     def __init__(self, world: World, available: dict[int, list[int]] | None = None) -> None:
         self.world = world
         self.available = available or {}
-        self.asked: list[tuple[int, str]] = []
+        self.asked: list[tuple[int, TimeRange]] = []
 
-    async def ensure(self, discord_user_id: int, time_range: str) -> None:
+    async def ensure(self, discord_user_id: int, time_range: TimeRange) -> None:
         self.asked.append((discord_user_id, time_range))
         if discord_user_id in self.available:
             await self.world.set_list(

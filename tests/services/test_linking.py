@@ -102,8 +102,8 @@ async def test_a_completed_link_is_active_due_and_known_linked(
         accounts.clock.now,
     )
     assert 1 in accounts.accounts.linked
-    account = await accounts.accounts.require(1)
-    assert account.spotify_user_id == "user0"
+    account = await accounts.accounts.find(1)
+    assert account is not None and account.usable and account.spotify_user_id == "user0"
 
 
 async def test_an_account_linked_by_another_member_moves_with_nothing_left_behind(

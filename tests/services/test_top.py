@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domain import ItemKind
+from bot.domain import ItemKind, TimeRange
 from bot.services.top import TopService
 from tests.helpers.accounts import Accounts
 
@@ -24,31 +24,31 @@ async def test_a_fresh_snapshot_is_served_and_a_stale_one_refetched(
 ) -> None:
     await accounts.link(1, "user0")
     expected = list(accounts.sandbox.users["user0"].top_artists["short_term"])
-    fetched = await top.top(1, ItemKind.ARTIST, "short_term")
+    fetched = await top.top(1, ItemKind.ARTIST, TimeRange.SHORT)
     assert not fetched.from_snapshot
     assert [item.id for item in fetched.items] == expected
     assert fetched.fetched_at == accounts.clock.now
     requests = len(accounts.sandbox.requests_to(TOP))
 
     accounts.clock.advance(MAX_AGE / 2)
-    stored = await top.top(1, ItemKind.ARTIST, "short_term")
+    stored = await top.top(1, ItemKind.ARTIST, TimeRange.SHORT)
     assert stored.from_snapshot and stored.items == fetched.items
     assert len(accounts.sandbox.requests_to(TOP)) == requests
 
     accounts.clock.advance(MAX_AGE)
-    again = await top.top(1, ItemKind.ARTIST, "short_term")
+    again = await top.top(1, ItemKind.ARTIST, TimeRange.SHORT)
     assert not again.from_snapshot and again.fetched_at == accounts.clock.now
     assert len(accounts.sandbox.requests_to(TOP)) > requests
 
 
 async def test_ensure_fetches_only_the_lists_missing(accounts: Accounts, top: TopService) -> None:
     await accounts.link(1, "user0")
-    await top.refresh(1, ItemKind.TRACK, "long_term", interactive=True)
-    assert await top.stored(1, ItemKind.ARTIST, "long_term") is None
+    await top.refresh(1, ItemKind.TRACK, TimeRange.LONG, interactive=True)
+    assert await top.stored(1, ItemKind.ARTIST, TimeRange.LONG) is None
     accounts.clock.advance(timedelta(days=30))
-    await top.ensure(1, "long_term")
-    artists = await top.stored(1, ItemKind.ARTIST, "long_term")
-    tracks = await top.stored(1, ItemKind.TRACK, "long_term")
+    await top.ensure(1, TimeRange.LONG)
+    artists = await top.stored(1, ItemKind.ARTIST, TimeRange.LONG)
+    tracks = await top.stored(1, ItemKind.TRACK, TimeRange.LONG)
     assert artists is not None and artists.fetched_at == accounts.clock.now
     assert tracks is not None and tracks.fetched_at < accounts.clock.now
-    assert await top.stored(1, ItemKind.ARTIST, "short_term") is None
+    assert await top.stored(1, ItemKind.ARTIST, TimeRange.SHORT) is None

@@ -1,4 +1,4 @@
-"""Guild memberships: recording, visibility and removal, with the guild scores following."""
+"""Guild memberships: recording and removal, with the guild scores following."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ from bot.store.memberships import (
     recorded_among,
     remove_guild,
     remove_membership,
-    set_visibility,
-    visibility,
 )
+from bot.store.visibility import is_visible
 from tests.helpers.community import (
     GUILD,
     NOW,
@@ -30,11 +29,9 @@ from tests.helpers.community import (
 Sessions = async_sessionmaker[AsyncSession]
 
 
-async def members(sessions: Sessions) -> list[tuple[int, int, bool]]:
+async def members(sessions: Sessions) -> list[tuple[int, int]]:
     async with sessions() as session:
-        rows = await session.execute(
-            select(GuildMember.guild_id, GuildMember.discord_user_id, GuildMember.visible)
-        )
+        rows = await session.execute(select(GuildMember.guild_id, GuildMember.discord_user_id))
         return sorted(tuple(row) for row in rows)  # type: ignore[misc]
 
 
@@ -44,15 +41,19 @@ async def counted_members(sessions: Sessions) -> set[tuple[int, int]]:
     return {(row[0], row[3]) for row in counted}
 
 
-async def test_recording_adds_visible_members_and_keeps_a_choice(db_sessions: Sessions) -> None:
+async def test_recording_adds_members_and_keeps_their_choice(db_sessions: Sessions) -> None:
     world = World(db_sessions)
     await world.join(1, visible=False)
     later = NOW + timedelta(days=1)
     async with session_scope(db_sessions) as session:
         await record_members(session, GUILD, [1, 2], later)
         await record_members(session, GUILD, [], later)
-    assert await members(db_sessions) == [(GUILD, 1, False), (GUILD, 2, True)]
+    assert await members(db_sessions) == [(GUILD, 1), (GUILD, 2)]
     async with db_sessions() as session:
+        assert (await is_visible(session, GUILD, 1), await is_visible(session, GUILD, 2)) == (
+            False,
+            True,
+        )
         assert await recorded_among(session, GUILD, [1, 2, 3]) == {1, 2}
         assert await recorded_among(session, OTHER_GUILD, [1, 2]) == set()
         seen = await session.scalar(
@@ -71,20 +72,6 @@ async def test_a_recorded_linked_member_counts_in_that_guild(db_sessions: Sessio
     await assert_matches_rebuild(db_sessions)
 
 
-async def test_visibility_is_a_recorded_choice(db_sessions: Sessions) -> None:
-    world = World(db_sessions)
-    await world.member(1, [artist(1)])
-    async with session_scope(db_sessions) as session:
-        assert await visibility(session, GUILD, 1) is True
-        assert await visibility(session, OTHER_GUILD, 1) is None
-        assert await set_visibility(session, GUILD, 1, False)
-        assert not await set_visibility(session, OTHER_GUILD, 1, False)
-    async with db_sessions() as session:
-        assert await visibility(session, GUILD, 1) is False
-    assert await counted_members(db_sessions) == set()
-    await assert_matches_rebuild(db_sessions)
-
-
 async def test_leaving_removes_one_membership_and_its_counts(db_sessions: Sessions) -> None:
     world = World(db_sessions)
     await world.member(1, [artist(1)])
@@ -92,7 +79,7 @@ async def test_leaving_removes_one_membership_and_its_counts(db_sessions: Sessio
     await world.member(2, [artist(2)])
     async with session_scope(db_sessions) as session:
         await remove_membership(session, GUILD, 1)
-    assert await members(db_sessions) == [(GUILD, 2, True), (OTHER_GUILD, 1, True)]
+    assert await members(db_sessions) == [(GUILD, 2), (OTHER_GUILD, 1)]
     assert await counted_members(db_sessions) == {(GUILD, 2), (OTHER_GUILD, 1)}
     await assert_matches_rebuild(db_sessions)
 
@@ -104,6 +91,6 @@ async def test_leaving_a_guild_removes_all_its_memberships(db_sessions: Sessions
     await world.join(1, OTHER_GUILD)
     async with session_scope(db_sessions) as session:
         await remove_guild(session, GUILD)
-    assert await members(db_sessions) == [(OTHER_GUILD, 1, True)]
+    assert await members(db_sessions) == [(OTHER_GUILD, 1)]
     assert await counted_members(db_sessions) == {(OTHER_GUILD, 1)}
     await assert_matches_rebuild(db_sessions)

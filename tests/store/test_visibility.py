@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import session_scope
 from bot.db.models import GuildMember, MemberVisibility
-from bot.services.members import remove_member_data
 from bot.store import visibility
+from bot.store.member_data import remove_member_data
 from tests.helpers.community import GUILD, NOW, OTHER_GUILD, World
 
 
