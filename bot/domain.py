@@ -4,6 +4,8 @@ member can act on. The ORM stores these; it does not define them."""
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 TimeRangeName = Literal["short_term", "medium_term", "long_term"]
@@ -85,3 +87,56 @@ class InvalidInput(ServiceError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class Period(enum.StrEnum):
+    """The plays basis of rankings: a rolling window of days ending today, or all time."""
+
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+    ALL = "all"
+
+    @property
+    def days(self) -> int | None:
+        return _PERIOD_DAYS[self]
+
+    @property
+    def words(self) -> str:
+        days = self.days
+        return "all time" if days is None else f"last {days} days"
+
+
+_PERIOD_DAYS: dict[Period, int | None] = {
+    Period.WEEK: 7,
+    Period.MONTH: 30,
+    Period.YEAR: 365,
+    Period.ALL: None,
+}
+DEFAULT_PERIOD = Period.MONTH
+
+
+class PlaySource(enum.IntEnum):
+    """Where a play was heard; the value is the stored code."""
+
+    PRESENCE = 1
+    RECENTLY_PLAYED = 2
+    IMPORT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PlayIn:
+    """A play as a source saw it, before it is stored."""
+
+    discord_user_id: int
+    started_at: datetime  # UTC-aware
+    ms_played: int
+    source: PlaySource
+    track_name: str
+    artist_names: tuple[str, ...]  # display names, in order
+    album_name: str | None = None
+    track_id: str | None = None  # Spotify base62 ids when known
+    artist_ids: tuple[str, ...] = ()  # same order as artist_names when known
+    album_id: str | None = None
+    duration_ms: int | None = None
+    image_url: str | None = None
