@@ -19,6 +19,7 @@ enrichment (`attach_spotify_ids` in bot/store/plays.py), which moves the aggrega
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -41,7 +42,7 @@ from bot.db.models import (
 from bot.domain import ItemKind
 
 NAMED_ONLY_PREFIX = "~"
-CHUNK = 500
+CHUNK = 5_000
 T = TypeVar("T")
 
 
@@ -54,12 +55,14 @@ def table_of(model: type[Any]) -> Table:
     return cast(Table, model.__table__)
 
 
+@functools.lru_cache(maxsize=65_536)
 def normalise(name: str) -> str:
     """Case-folded, NFKC-normalised, trimmed, inner whitespace collapsed to one space."""
     folded = unicodedata.normalize("NFKC", name).casefold()
     return " ".join(unicodedata.normalize("NFKC", folded).split())
 
 
+@functools.lru_cache(maxsize=65_536)
 def name_key(*names: str) -> str:
     """The digest that stands for one or more names (normalised) in `catalog_names`."""
     joined = "\x1f".join(normalise(name) for name in names)
@@ -109,7 +112,7 @@ async def _existing(
     """spotify_id -> (catalog id, image_url) for the ones in the catalog."""
     found: dict[str, tuple[int, str | None]] = {}
     for part in chunks(sorted(set(spotify_ids))):
-        rows = await session.execute(
+        rows = await (await session.connection()).execute(
             select(CatalogItem.spotify_id, CatalogItem.id, CatalogItem.image_url).where(
                 CatalogItem.kind == int(kind), CatalogItem.spotify_id.in_(part)
             )
@@ -124,7 +127,7 @@ async def lookup_names(
     """name_key -> (catalog id, known only by name) for the keys the catalog knows."""
     found: dict[str, tuple[int, bool]] = {}
     for part in chunks(sorted(set(keys))):
-        rows = await session.execute(
+        rows = await (await session.connection()).execute(
             select(CatalogName.name_key, CatalogName.item_id, CatalogItem.spotify_id)
             .join(CatalogItem, CatalogItem.id == CatalogName.item_id)
             .where(CatalogName.kind == int(kind), CatalogName.name_key.in_(part))
@@ -167,7 +170,7 @@ async def ensure_items(
             .on_conflict_do_nothing(index_elements=["kind", "spotify_id"])
             .returning(table.c.id, table.c.spotify_id)
         )
-        result = await session.execute(stmt, missing)
+        result = await (await session.connection()).execute(stmt, missing)
         ids.update({sid: item_id for item_id, sid in result.all()})
     fill = [
         {"row_id": existing[sid][0], "image": item.image_url}
@@ -195,7 +198,7 @@ async def register_names(session: AsyncSession, kind: ItemKind, names: dict[str,
     stmt = upsert_insert(session)(table_of(CatalogName)).on_conflict_do_nothing(
         index_elements=["kind", "name_key"]
     )
-    await session.execute(
+    await (await session.connection()).execute(
         stmt,
         [
             {"kind": int(kind), "name_key": key, "item_id": item_id}

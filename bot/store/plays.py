@@ -38,7 +38,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from bot.db.engine import lock_shared_writes, upsert_insert
+from bot.db.engine import lock_shared_writes
 from bot.db.models import CatalogItem, CatalogTrack, Play, PlayDay, PlayTotal, TrackArtist
 from bot.domain import ItemKind, PlayIn, PlaySource
 from bot.store.play_catalog import (
@@ -53,8 +53,15 @@ from bot.store.play_catalog import (
     table_of,
     track_key,
 )
+from bot.store.play_writes import (
+    PlayValues,
+    aggregate_plays,
+    insert_plays,
+    plays_between,
+)
 
 DEFAULT_LENGTH_MS = 30_000
+ARTIST, TRACK, ALBUM = int(ItemKind.ARTIST), int(ItemKind.TRACK), int(ItemKind.ALBUM)
 EPOCH = date(1970, 1, 1)
 SAME_WINDOW_USERS = 1_000
 MIN_MARGIN_MS = 20 * 60_000
@@ -200,14 +207,14 @@ async def _tracks_of(session: AsyncSession, item_ids: Sequence[int]) -> dict[int
     found: dict[int, _Track] = {}
     credits: dict[int, list[int]] = defaultdict(list)
     for part in chunks(sorted(set(item_ids))):
-        rows = await session.execute(
+        rows = await (await session.connection()).execute(
             select(
                 CatalogTrack.item_id, CatalogTrack.album_item_id, CatalogTrack.duration_ms
             ).where(CatalogTrack.item_id.in_(part))
         )
         for item_id, album, duration in rows:
             found[item_id] = _Track(item_id, album, (), duration)
-        artists = await session.execute(
+        artists = await (await session.connection()).execute(
             select(TrackArtist.track_item_id, TrackArtist.artist_item_id)
             .where(TrackArtist.track_item_id.in_(part))
             .order_by(TrackArtist.track_item_id, TrackArtist.position)
@@ -223,24 +230,36 @@ async def _tracks_of(session: AsyncSession, item_ids: Sequence[int]) -> dict[int
 async def _catalog_for(
     session: AsyncSession, plays: Sequence[PlayIn], now: datetime
 ) -> tuple[list[int], dict[int, _Track]]:
-    """The catalog track of each play (parallel to `plays`), and each track's credits."""
-    artist_refs = [_artist_refs(play) for play in plays]
-    album_refs = [_album_ref(play) for play in plays]
-    track_refs = [_track_ref(play) for play in plays]
+    """The catalog track of each play (parallel to `plays`), and each track's credits.
+    Names are resolved once per distinct description of a track in the batch."""
+    distinct: dict[tuple[object, ...], PlayIn] = {}
+    signatures = [_signature(play) for play in plays]
+    for signature, play in zip(signatures, plays, strict=True):
+        distinct.setdefault(signature, play)
+    firsts = list(distinct.values())
+    track_refs = [_track_ref(play) for play in firsts]
+    tracks = await resolve(session, ItemKind.TRACK, track_refs, now)
+    first_ids = [tracks[ref.catalog_id] for ref in track_refs]
+    known = await _tracks_of(session, first_ids)
+    # Credits are fixed at a track's first play: only new tracks need their names resolved.
+    unknown = [
+        (play, track_id)
+        for play, track_id in zip(firsts, first_ids, strict=True)
+        if track_id not in known
+    ]
+    artist_refs = [_artist_refs(play) for play, _ in unknown]
+    album_refs = [_album_ref(play) for play, _ in unknown]
     artists = await resolve(
         session, ItemKind.ARTIST, [ref for refs in artist_refs for ref in refs], now
     )
     albums = await resolve(
         session, ItemKind.ALBUM, [ref for ref in album_refs if ref is not None], now
     )
-    tracks = await resolve(session, ItemKind.TRACK, track_refs, now)
-    track_ids = [tracks[ref.catalog_id] for ref in track_refs]
-    known = await _tracks_of(session, track_ids)
     new_tracks: list[dict[str, int | None]] = []
     new_credits: list[dict[str, int]] = []
     durations: dict[int, int] = {}
-    for play, track_id, refs, album in zip(plays, track_ids, artist_refs, album_refs, strict=True):
-        track = known.get(track_id)
+    for (play, track_id), refs, album in zip(unknown, artist_refs, album_refs, strict=True):
+        track = known.get(track_id)  # a second description of a track new in this batch
         if track is None:
             credited = tuple(dict.fromkeys(artists[ref.catalog_id] for ref in refs))
             album_id = albums[album.catalog_id] if album is not None else None
@@ -253,13 +272,15 @@ async def _catalog_for(
                 {"track_item_id": track_id, "position": position, "artist_item_id": artist}
                 for position, artist in enumerate(credited)
             )
-        elif track.duration_ms is None and play.duration_ms:
+    for play, track_id in zip(firsts, first_ids, strict=True):
+        track = known[track_id]
+        if track.duration_ms is None and play.duration_ms:
             track.duration_ms = play.duration_ms
             durations[track_id] = play.duration_ms
     if new_tracks:
-        await session.execute(table_of(CatalogTrack).insert(), new_tracks)
+        await (await session.connection()).execute(table_of(CatalogTrack).insert(), new_tracks)
     if new_credits:
-        await session.execute(table_of(TrackArtist).insert(), new_credits)
+        await (await session.connection()).execute(table_of(TrackArtist).insert(), new_credits)
     if durations:
         table = table_of(CatalogTrack)
         await session.execute(
@@ -268,110 +289,76 @@ async def _catalog_for(
             .values(duration_ms=bindparam("d")),
             [{"t": track, "d": ms} for track, ms in durations.items()],
         )
-    return track_ids, known
+    by_signature = dict(zip(distinct, first_ids, strict=True))
+    return [by_signature[signature] for signature in signatures], known
 
 
-@dataclass
-class _Candidate:
-    user: int
-    track: int
-    started_at: datetime
-    ms_played: int
-    source: int
+def _signature(play: PlayIn) -> tuple[object, ...]:
+    return (
+        play.track_id,
+        play.track_name,
+        play.artist_names,
+        play.artist_ids,
+        play.album_name,
+        play.album_id,
+    )
 
 
 def _length_ms(track: _Track, *plays_ms: int) -> int:
     return track.duration_ms or max(plays_ms, default=0) or DEFAULT_LENGTH_MS
 
 
-async def _stored_near(
-    session: AsyncSession, candidates: Sequence[_Candidate], margin: timedelta
-) -> list[tuple[int, int, datetime, int]]:
-    """Stored plays (user, track, started_at, ms) of the candidates' users within `margin`
-    of their starts."""
+def _windows(
+    candidates: Sequence[PlayValues], margin: timedelta
+) -> list[tuple[Sequence[int], datetime, datetime]]:
+    """Where stored plays may collide with the candidates: one short window for a burst of
+    many members (presence), else one window per member (imports)."""
     by_user: dict[int, list[datetime]] = defaultdict(list)
-    for candidate in candidates:
-        by_user[candidate.user].append(candidate.started_at)
-    windows = {user: (min(times) - margin, max(times) + margin) for user, times in by_user.items()}
-    low = min(lo for lo, _ in windows.values())
-    high = max(hi for _, hi in windows.values())
-    columns = (Play.discord_user_id, Play.track_item_id, Play.started_at, Play.ms_played)
-    found: list[tuple[int, int, datetime, int]] = []
+    for user, started, *_ in candidates:
+        by_user[user].append(started)
+    low = min(min(times) for times in by_user.values()) - margin
+    high = max(max(times) for times in by_user.values()) + margin
     if high - low <= timedelta(days=1):
-        # A burst of presence plays: one range per user over the same short window.
-        for part in chunks(sorted(windows), SAME_WINDOW_USERS):
-            rows = await session.execute(
-                select(*columns).where(
-                    Play.discord_user_id.in_(part), Play.started_at.between(low, high)
-                )
-            )
-            found.extend((u, t, s, m) for u, t, s, m in rows)
-        return found
-    for user, (lo, hi) in sorted(windows.items()):
-        rows = await session.execute(
-            select(*columns).where(Play.discord_user_id == user, Play.started_at.between(lo, hi))
-        )
-        found.extend((u, t, s, m) for u, t, s, m in rows)
-    return found
+        users = sorted(by_user)
+        return [
+            (users[i : i + SAME_WINDOW_USERS], low, high)
+            for i in range(0, len(users), SAME_WINDOW_USERS)
+        ]
+    return [
+        ([user], min(times) - margin, max(times) + margin)
+        for user, times in sorted(by_user.items())
+    ]
 
 
 async def _new_plays(
-    session: AsyncSession, candidates: list[_Candidate], tracks: dict[int, _Track]
-) -> list[_Candidate]:
+    session: AsyncSession, candidates: list[PlayValues], tracks: dict[int, _Track]
+) -> list[PlayValues]:
     """The candidates that are neither stored already nor repeated within the batch."""
-    longest = max(_length_ms(tracks[c.track], c.ms_played) for c in candidates)
+    longest = max(_length_ms(tracks[track], ms) for _, _, track, ms, _ in candidates)
     margin = timedelta(milliseconds=max(longest, MIN_MARGIN_MS))
     seen: dict[tuple[int, int], list[tuple[datetime, int]]] = defaultdict(list)
-    for user, track_id, started, ms in await _stored_near(session, candidates, margin):
+    for user, track_id, started, ms in await plays_between(session, _windows(candidates, margin)):
         seen[(user, track_id)].append((started, ms))
     for starts in seen.values():
         starts.sort()
-    fresh: list[_Candidate] = []
-    for candidate in sorted(candidates, key=lambda c: (c.user, c.track, c.started_at)):
-        starts = seen[(candidate.user, candidate.track)]
-        track = tracks[candidate.track]
-        low = bisect.bisect_left(starts, (candidate.started_at - margin, -1))
-        high = bisect.bisect_right(starts, (candidate.started_at + margin, 2**62))
-        if any(
-            abs(started - candidate.started_at)
-            < timedelta(milliseconds=_length_ms(track, ms, candidate.ms_played))
-            for started, ms in starts[low:high]
-        ):
-            continue
-        bisect.insort(starts, (candidate.started_at, candidate.ms_played))
+    fresh: list[PlayValues] = []
+    for candidate in sorted(candidates, key=lambda c: (c[0], c[2], c[1])):
+        user, started_at, track_id, ms_played, _ = candidate
+        starts = seen[(user, track_id)]
+        if starts:
+            track = tracks[track_id]
+            low = bisect.bisect_left(starts, (started_at - margin, -1))
+            high = bisect.bisect_right(starts, (started_at + margin, 2**62))
+            if any(
+                abs(started - started_at) < timedelta(milliseconds=_length_ms(track, ms, ms_played))
+                for started, ms in starts[low:high]
+            ):
+                continue
+            bisect.insort(starts, (started_at, ms_played))
+        else:
+            starts.append((started_at, ms_played))
         fresh.append(candidate)
     return fresh
-
-
-def _aggregate_rows(
-    plays: Sequence[tuple[int, int, datetime, int]], tracks: dict[int, _Track]
-) -> tuple[list[dict[str, int]], list[dict[str, int]]]:
-    """play_days and play_totals increments for (user, track, started_at, ms) plays."""
-    days: dict[tuple[int, int, int, int], list[int]] = {}
-    totals: dict[tuple[int, int, int], list[int]] = {}
-    for user, track_id, started_at, ms in plays:
-        track = tracks[track_id]
-        day = day_number(started_at)
-        items = [(int(ItemKind.TRACK), track_id)]
-        if track.album_item_id is not None:
-            items.append((int(ItemKind.ALBUM), track.album_item_id))
-        items.extend((int(ItemKind.ARTIST), artist) for artist in track.artist_item_ids)
-        for kind, item in items:
-            entry = days.setdefault((user, kind, day, item), [0, 0])
-            entry[0] += 1
-            entry[1] += ms
-            total = totals.setdefault((user, kind, item), [0, 0])
-            total[0] += 1
-            total[1] += ms
-    day_rows = [
-        {"discord_user_id": u, "kind": k, "day": d, "item_id": i, "plays": p, "ms_played": m}
-        for (u, k, d, i), (p, m) in sorted(days.items())
-    ]
-    total_rows = [
-        {"discord_user_id": u, "kind": k, "item_id": i, "plays": p, "ms_played": m}
-        for (u, k, i), (p, m) in sorted(totals.items())
-    ]
-    return day_rows, total_rows
 
 
 async def record_plays(session: AsyncSession, plays: Sequence[PlayIn]) -> RecordResult:
@@ -385,43 +372,19 @@ async def record_plays(session: AsyncSession, plays: Sequence[PlayIn]) -> Record
     await lock_shared_writes(session)
     now = datetime.now(UTC)
     track_ids, tracks = await _catalog_for(session, plays, now)
-    candidates = [
-        _Candidate(
+    candidates: list[PlayValues] = [
+        (
             play.discord_user_id,
-            track_id,
             play.started_at.astimezone(UTC),
+            track_id,
             max(play.ms_played, 0),
             int(play.source),
         )
         for play, track_id in zip(plays, track_ids, strict=True)
     ]
     fresh = await _new_plays(session, candidates, tracks)
-    inserted: list[tuple[int, int, datetime, int]] = []
-    table = table_of(Play)
-    stmt = (
-        upsert_insert(session)(table)
-        .on_conflict_do_nothing()
-        .returning(
-            table.c.discord_user_id, table.c.track_item_id, table.c.started_at, table.c.ms_played
-        )
-    )
-    for part in chunks(fresh, 5_000):
-        result = await session.execute(
-            stmt,
-            [
-                {
-                    "discord_user_id": c.user,
-                    "started_at": c.started_at,
-                    "track_item_id": c.track,
-                    "ms_played": c.ms_played,
-                    "source": c.source,
-                }
-                for c in part
-            ],
-        )
-        inserted.extend((u, t, s, m) for u, t, s, m in result)
-    day_rows, total_rows = _aggregate_rows(inserted, tracks)
-    await add_aggregates(session, day_rows, total_rows)
+    inserted = await insert_plays(session, fresh)
+    await aggregate_plays(session, inserted)
     await _enrich_from(session, plays)
     return RecordResult(added=len(inserted), duplicates=len(plays) - len(inserted))
 
