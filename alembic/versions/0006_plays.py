@@ -74,6 +74,7 @@ def upgrade() -> None:
         sa.Column("ms_played", sa.BigInteger(), nullable=False),
         _item_fk("item_id", "play_days"),
         sa.PrimaryKeyConstraint("discord_user_id", "kind", "day", "item_id", name="pk_play_days"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_play_days_item", "play_days", ["kind", "item_id", "day", "discord_user_id"])
     op.create_table(
@@ -85,6 +86,7 @@ def upgrade() -> None:
         sa.Column("ms_played", sa.BigInteger(), nullable=False),
         _item_fk("item_id", "play_totals"),
         sa.PrimaryKeyConstraint("discord_user_id", "kind", "item_id", name="pk_play_totals"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_play_totals_item", "play_totals", ["kind", "item_id", "plays"])
 

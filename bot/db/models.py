@@ -404,7 +404,10 @@ class PlayDay(Base):
     plays: Mapped[int] = mapped_column(Integer)
     ms_played: Mapped[int] = mapped_column(BigInteger)
 
-    __table_args__ = (Index("ix_play_days_item", "kind", "item_id", "day", "discord_user_id"),)
+    __table_args__ = (
+        Index("ix_play_days_item", "kind", "item_id", "day", "discord_user_id"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class PlayTotal(Base):
@@ -421,4 +424,7 @@ class PlayTotal(Base):
     plays: Mapped[int] = mapped_column(Integer)
     ms_played: Mapped[int] = mapped_column(BigInteger)
 
-    __table_args__ = (Index("ix_play_totals_item", "kind", "item_id", "plays"),)
+    __table_args__ = (
+        Index("ix_play_totals_item", "kind", "item_id", "plays"),
+        {"sqlite_with_rowid": False},
+    )
