@@ -88,7 +88,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("discord_user_id", "kind", "item_id", name="pk_play_totals"),
         sqlite_with_rowid=False,
     )
-    op.create_index("ix_play_totals_item", "play_totals", ["kind", "item_id", "plays"])
+    op.create_index("ix_play_totals_item", "play_totals", ["kind", "item_id"])
 
 
 def downgrade() -> None:

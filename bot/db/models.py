@@ -425,6 +425,6 @@ class PlayTotal(Base):
     ms_played: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
-        Index("ix_play_totals_item", "kind", "item_id", "plays"),
+        Index("ix_play_totals_item", "kind", "item_id"),
         {"sqlite_with_rowid": False},
     )

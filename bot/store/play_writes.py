@@ -1,11 +1,11 @@
 """The hot statements of `record_plays`, straight to the driver inside the session's transaction.
 
 An import stores tens of thousands of plays a second, each adding about seven aggregate rows;
-binding that many rows through SQLAlchemy costs more than the database does. So plays and
-aggregate increments go to the driver as tuples: on SQLite `executemany` (and multi-row
-VALUES ... RETURNING for the plays), on PostgreSQL one statement per batch over `unnest` of
-arrays. Times are bound in the format SQLAlchemy stores on SQLite (`UTCDateTime`), so both
-paths read and compare the same text.
+binding that many rows through SQLAlchemy costs more than the database does. So checked plays
+go to the driver as tuples once, into a temporary table on SQLite (`executemany`) or as arrays
+on PostgreSQL (`unnest`), and the insert into `plays` and the grouping into the aggregates run
+as a few set statements in the database. Times are bound in the format SQLAlchemy stores on
+SQLite (`UTCDateTime`), so both paths read and compare the same text.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ DayRow = tuple[int, int, int, int, int, int]
 TotalRow = tuple[int, int, int, int, int]
 """(discord_user_id, kind, item_id, plays, ms_played)"""
 
-SQLITE_ROWS_PER_INSERT = 5_000  # 5 parameters each, under SQLite's 32,766
-
 
 async def _driver(session: AsyncSession) -> tuple[str, Any]:
     connection = await session.connection()
@@ -36,7 +34,9 @@ async def _driver(session: AsyncSession) -> tuple[str, Any]:
 
 def sqlite_time(moment: datetime) -> str:
     """`moment` as SQLAlchemy's SQLite DATETIME text (UTC)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def _parse_sqlite_time(text: str) -> datetime:
@@ -76,38 +76,6 @@ async def plays_between(
     return found
 
 
-async def insert_plays(session: AsyncSession, plays: Sequence[PlayValues]) -> list[PlayKey]:
-    """Insert plays, skipping any whose key is stored already; returns the ones inserted."""
-    if not plays:
-        return []
-    dialect, driver = await _driver(session)
-    if dialect == "postgresql":
-        rows = await driver.fetch(
-            "INSERT INTO plays (discord_user_id, started_at, track_item_id, ms_played, source)"
-            " SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::int[], $4::int[],"
-            " $5::smallint[]) ON CONFLICT DO NOTHING"
-            f" RETURNING {_PLAYS_COLUMNS}",
-            *(list(column) for column in zip(*plays, strict=True)),
-        )
-        return [(r[0], r[1], r[2].astimezone(UTC), r[3]) for r in rows]
-    inserted: list[PlayKey] = []
-    for start in range(0, len(plays), SQLITE_ROWS_PER_INSERT):
-        part = plays[start : start + SQLITE_ROWS_PER_INSERT]
-        values = ", ".join(["(?, ?, ?, ?, ?)"] * len(part))
-        params: list[object] = []
-        for user, started, track, ms, source in part:
-            params += (user, sqlite_time(started), track, ms, source)
-        cursor = await driver.execute(
-            "INSERT INTO plays (discord_user_id, started_at, track_item_id, ms_played, source)"
-            f" VALUES {values} ON CONFLICT DO NOTHING RETURNING {_PLAYS_COLUMNS}",
-            params,
-        )
-        rows = await cursor.fetchall()
-        await cursor.close()
-        inserted.extend((r[0], r[1], _parse_sqlite_time(r[2]), r[3]) for r in rows)
-    return inserted
-
-
 _BATCH_ITEMS = """
 SELECT b.discord_user_id, {track} AS kind, b.day, b.track_item_id AS item_id, b.ms_played
 FROM {batch} b
@@ -142,29 +110,66 @@ _PG_BATCH = (
 )
 
 
-async def aggregate_plays(session: AsyncSession, plays: Sequence[PlayKey]) -> None:
-    """Count just-inserted plays into `play_days` and `play_totals`: once for the track, once
-    for its album, once per credited artist (as `catalog_tracks` and `track_artists` say now).
-    The grouping runs in the database; only the plays cross over."""
-    if not plays:
-        return
+async def take_write_lock(session: AsyncSession) -> None:
+    """On SQLite, become the writer now (a write that changes nothing), so that nothing commits
+    between the duplicate check and the insert of a batch. PostgreSQL writers of plays take
+    `lock_shared_writes` instead."""
     dialect, driver = await _driver(session)
-    rows = [
-        (user, track, int(started.timestamp() // 86_400), ms) for user, track, started, ms in plays
-    ]
+    if dialect == "sqlite":
+        await driver.execute("DELETE FROM plays WHERE 0")
+
+
+_INSERT_PLAYS = (
+    "INSERT INTO plays (discord_user_id, started_at, track_item_id, ms_played, source)"
+    " SELECT discord_user_id, started_at, track_item_id, ms_played, source FROM {source}"
+    " WHERE TRUE ON CONFLICT DO NOTHING"
+)
+
+
+async def store_plays(session: AsyncSession, plays: Sequence[PlayValues]) -> int:
+    """Insert checked plays and count them into `play_days` and `play_totals`: once for the
+    track, once for its album, once per credited artist (as `catalog_tracks` and
+    `track_artists` say now). The grouping runs in the database. Returns the plays inserted:
+    all of them, as the caller holds the write lock and checked them against stored plays."""
+    if not plays:
+        return 0
+    dialect, driver = await _driver(session)
     if dialect == "postgresql":
-        items = _BATCH_ITEMS.format(batch=_PG_BATCH, **_KINDS)
-        columns = [list(column) for column in zip(*rows, strict=True)]
-        await driver.execute(_ADD_DAYS.format(items=items), *columns)
-        await driver.execute(_ADD_TOTALS.format(items=items), *columns)
-        return
+        rows = await driver.fetch(
+            _INSERT_PLAYS.format(
+                source="unnest($1::bigint[], $2::timestamptz[], $3::int[], $4::int[],"
+                " $5::smallint[]) AS u(discord_user_id, started_at, track_item_id, ms_played,"
+                " source)"
+            )
+            + f" RETURNING {_PLAYS_COLUMNS}",
+            *(list(column) for column in zip(*plays, strict=True)),
+        )
+        batch = [(r[0], r[1], int(r[2].timestamp() // 86_400), r[3]) for r in rows]
+        if batch:
+            items = _BATCH_ITEMS.format(batch=_PG_BATCH, **_KINDS)
+            columns = [list(column) for column in zip(*batch, strict=True)]
+            await driver.execute(_ADD_DAYS.format(items=items), *columns)
+            await driver.execute(_ADD_TOTALS.format(items=items), *columns)
+        return len(rows)
     await driver.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS play_batch (discord_user_id INTEGER,"
-        " track_item_id INTEGER, day INTEGER, ms_played INTEGER)"
+        "CREATE TEMP TABLE IF NOT EXISTS play_batch (discord_user_id INTEGER, started_at TEXT,"
+        " track_item_id INTEGER, ms_played INTEGER, source INTEGER, day INTEGER)"
     )
     await driver.execute(f"DELETE FROM {_SQLITE_BATCH}")
-    await driver.executemany(f"INSERT INTO {_SQLITE_BATCH} VALUES (?, ?, ?, ?)", rows)
+    await driver.executemany(
+        f"INSERT INTO {_SQLITE_BATCH} VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (user, sqlite_time(started), track, ms, source, int(started.timestamp() // 86_400))
+            for user, started, track, ms, source in plays
+        ],
+    )
+    cursor = await driver.execute(_INSERT_PLAYS.format(source=_SQLITE_BATCH))
+    inserted = cursor.rowcount
+    await cursor.close()
+    if inserted != len(plays):
+        raise RuntimeError("plays were written by another writer during record_plays")
     items = _BATCH_ITEMS.format(batch=_SQLITE_BATCH, **_KINDS)
     await driver.execute(_ADD_DAYS.format(items=items))
     await driver.execute(_ADD_TOTALS.format(items=items))
     await driver.execute(f"DELETE FROM {_SQLITE_BATCH}")
+    return inserted

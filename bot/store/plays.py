@@ -55,9 +55,9 @@ from bot.store.play_catalog import (
 )
 from bot.store.play_writes import (
     PlayValues,
-    aggregate_plays,
-    insert_plays,
     plays_between,
+    store_plays,
+    take_write_lock,
 )
 
 DEFAULT_LENGTH_MS = 30_000
@@ -370,6 +370,7 @@ async def record_plays(session: AsyncSession, plays: Sequence[PlayIn]) -> Record
         if play.started_at.tzinfo is None:
             raise ValueError("naive started_at given to record_plays")
     await lock_shared_writes(session)
+    await take_write_lock(session)
     now = datetime.now(UTC)
     track_ids, tracks = await _catalog_for(session, plays, now)
     candidates: list[PlayValues] = [
@@ -383,10 +384,9 @@ async def record_plays(session: AsyncSession, plays: Sequence[PlayIn]) -> Record
         for play, track_id in zip(plays, track_ids, strict=True)
     ]
     fresh = await _new_plays(session, candidates, tracks)
-    inserted = await insert_plays(session, fresh)
-    await aggregate_plays(session, inserted)
+    added = await store_plays(session, fresh)
     await _enrich_from(session, plays)
-    return RecordResult(added=len(inserted), duplicates=len(plays) - len(inserted))
+    return RecordResult(added=added, duplicates=len(plays) - added)
 
 
 async def _enrich_from(session: AsyncSession, plays: Sequence[PlayIn]) -> None:
