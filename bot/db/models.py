@@ -349,7 +349,7 @@ class Play(Base):
     ms_played: Mapped[int] = mapped_column(Integer)
     source: Mapped[int] = mapped_column(SmallInteger)
 
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class CatalogTrack(Base):
