@@ -298,6 +298,8 @@ async def add_aggregates(
 async def merge_items(session: AsyncSession, kind: ItemKind, old: int, new: int) -> None:
     """Fold named-only artist or album `old` into `new`: aggregates are summed onto `new`,
     credits and names point at `new`, and `old` leaves the catalog."""
+    if kind == ItemKind.ARTIST:
+        await _drop_double_credits(session, old, new)
     for table, keys in (
         (table_of(PlayDay), ("discord_user_id", "kind", "day")),
         (table_of(PlayTotal), ("discord_user_id", "kind")),
@@ -333,3 +335,51 @@ async def merge_items(session: AsyncSession, kind: ItemKind, old: int, new: int)
         )
     await session.execute(update(CatalogName).where(CatalogName.item_id == old).values(item_id=new))
     await session.execute(delete(CatalogItem).where(CatalogItem.id == old))
+
+
+async def _drop_double_credits(session: AsyncSession, old: int, new: int) -> None:
+    """Tracks credited to both artists would credit `new` twice after a merge: their plays
+    already count for `new`, so they leave `old`'s aggregates and `old`'s credit goes."""
+    both = list(
+        await session.scalars(
+            select(TrackArtist.track_item_id)
+            .where(TrackArtist.artist_item_id == old)
+            .intersect(select(TrackArtist.track_item_id).where(TrackArtist.artist_item_id == new))
+        )
+    )
+    for track in both:
+        days = await session.execute(
+            select(PlayDay.discord_user_id, PlayDay.day, PlayDay.plays, PlayDay.ms_played).where(
+                PlayDay.kind == int(ItemKind.TRACK), PlayDay.item_id == track
+            )
+        )
+        totals = await session.execute(
+            select(PlayTotal.discord_user_id, PlayTotal.plays, PlayTotal.ms_played).where(
+                PlayTotal.kind == int(ItemKind.TRACK), PlayTotal.item_id == track
+            )
+        )
+        artist = int(ItemKind.ARTIST)
+        await add_aggregates(
+            session,
+            [
+                {
+                    "discord_user_id": u,
+                    "kind": artist,
+                    "day": d,
+                    "item_id": old,
+                    "plays": p,
+                    "ms_played": m,
+                }
+                for u, d, p, m in days
+            ],
+            [
+                {"discord_user_id": u, "kind": artist, "item_id": old, "plays": p, "ms_played": m}
+                for u, p, m in totals
+            ],
+            sign=-1,
+        )
+        await session.execute(
+            delete(TrackArtist).where(
+                TrackArtist.track_item_id == track, TrackArtist.artist_item_id == old
+            )
+        )

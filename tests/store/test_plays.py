@@ -388,6 +388,23 @@ async def test_enrichment_moves_plays_to_the_new_credits_and_album(
         assert names is not None and names > 0
 
 
+async def test_a_merge_never_credits_an_artist_twice(
+    each_db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    duet = Song("Duet", ("Zed", "Beta"), sid("T", 8), None, 100_000)
+    await record(each_db_sessions, [FOUR.play(1, T0, with_ids=True)])  # Beta is B2
+    await record(each_db_sessions, [duet.play(1, T0 + 10 * MINUTE)])  # credits ~Zed and B2
+    renamed = replace(FOUR, track_id=sid("T", 9), artists=("Zed",), album=None)
+    await record(each_db_sessions, [renamed.play(1, T0 + 20 * MINUTE, with_ids=True)])
+
+    # Spotify knows B2 as "Zed" too: ~Zed merges into B2, which the duet credits already
+    assert await top(each_db_sessions, ItemKind.ARTIST) == [("Beta", 3)]
+    async with each_db_sessions() as session:
+        await assert_aggregates_match_a_recount(session)
+        credits = await session.scalars(select(TrackArtist.artist_item_id))
+        assert len(list(credits)) == 3  # Four, Duet, renamed Four: one credit each
+
+
 async def test_recently_played_ids_enrich_a_track_known_from_presence(
     each_db_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
