@@ -1,29 +1,32 @@
 """Plays of Discord users, from every source, and the aggregates every ranking reads.
 
-Storage
+Storage (the catalog side is in bot/store/play_catalog.py)
 - `plays`: one row per play, keyed (user, started_at, track): a play recorded again is the same
   key, and a member's plays in time order are one range of it (recent plays, dedupe windows,
-  deletion). It is a WITHOUT ROWID table on SQLite: the key is the table, no second copy.
-  Rankings never read it.
+  deletion). WITHOUT ROWID on SQLite: the key is the table, no second copy. Rankings never
+  read it.
 - `play_days`: plays and ms per (user, kind, UTC day, item), kind artist, track or album. A play
   counts once for its track, once for its album and once for each credited artist. Key order
   (user, kind, day, item) makes "a member's top items since a day" one range;
   `ix_play_days_item` (kind, item, day, user) makes "who played this item since a day" one range.
 - `play_totals`: the same per (user, kind, item) for all time, so all-time rankings, play
   counts in /nowplaying and crowns read one row per (member, item) instead of a year of days;
-  `ix_play_totals_item` (kind, item, plays) lists an item's listeners by plays.
+  `ix_play_totals_item` (kind, item) finds an item's listeners (not ordered by plays: that
+  index entry would move on every play).
+Both aggregate tables are WITHOUT ROWID on SQLite too.
 
-Both aggregates change in the transaction that inserts or deletes plays, from the plays that
-were really inserted (the insert returns them). Monthly rollups were left out: for one member
-a year is at most a few thousand day rows (milliseconds), and a server-wide board over 2,000
-members needs a per-guild materialised board anyway (12 month rows per member and item would
-still be millions of rows to sum); that board is the next step (issue 15), fed from these tables.
+Both aggregates change in the transaction that inserts or deletes plays, in the database, from
+the batch of plays just inserted (bot/store/play_writes.py). Monthly rollups were left out:
+for one member a year is at most a few thousand day rows (milliseconds), while a server-wide
+board over 2,000 members x a year is millions of day rows and would still be hundreds of
+thousands of month rows to sum per request; what makes those boards fast is a per-guild
+materialised board kept from these tables (issue 15), not a coarser per-member grain.
 
 Duplicates: a play is a duplicate when the same member has a play of the same track whose start
 is closer than the track's length (its known duration, else the longer of the two plays' ms,
 else 30 s): presence and recently-played hearing the same listening count once, and recording
 the same batch twice adds nothing. Writers take `lock_shared_writes` first (the catalog is
-shared), which also makes the dedupe read and the insert one step on PostgreSQL.
+shared), and on SQLite the write lock, so the duplicate check and the insert are one step.
 """
 
 from __future__ import annotations
