@@ -20,10 +20,6 @@ PlayKey = tuple[int, int, datetime, int]
 """(discord_user_id, track_item_id, started_at, ms_played)"""
 PlayValues = tuple[int, datetime, int, int, int]
 """(discord_user_id, started_at, track_item_id, ms_played, source)"""
-DayRow = tuple[int, int, int, int, int, int]
-"""(discord_user_id, kind, day, item_id, plays, ms_played)"""
-TotalRow = tuple[int, int, int, int, int]
-"""(discord_user_id, kind, item_id, plays, ms_played)"""
 
 
 async def _driver(session: AsyncSession) -> tuple[str, Any]:
