@@ -93,7 +93,36 @@ class InvalidInput(ServiceError):
         self.message = message
 
 
+class Period(enum.StrEnum):
+    """The plays basis of rankings: a rolling window of days ending today, or all time."""
+
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+    ALL = "all"
+
+    @property
+    def days(self) -> int | None:
+        return _PERIOD_DAYS[self]
+
+    @property
+    def words(self) -> str:
+        days = self.days
+        return "all time" if days is None else f"last {days} days"
+
+
+_PERIOD_DAYS: dict[Period, int | None] = {
+    Period.WEEK: 7,
+    Period.MONTH: 30,
+    Period.YEAR: 365,
+    Period.ALL: None,
+}
+DEFAULT_PERIOD = Period.MONTH
+
+
 class PlaySource(enum.IntEnum):
+    """Where a play was heard; the value is the stored code."""
+
     PRESENCE = 1
     RECENTLY_PLAYED = 2
     IMPORT = 3

@@ -346,3 +346,101 @@ Index(
     TopItem.rank,
     TopItem.discord_user_id,
 )
+
+
+# --- plays (see bot/store/plays.py for the why of these tables) -----------------------------
+
+
+class Play(Base):
+    """One play of a track by a Discord user, from any source. The key makes re-recording
+    the same play a no-op; rankings never read this table, only the aggregates below."""
+
+    __tablename__ = "plays"
+
+    discord_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    track_item_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("catalog_items.id"), primary_key=True, autoincrement=False
+    )
+    ms_played: Mapped[int] = mapped_column(Integer)
+    source: Mapped[int] = mapped_column(SmallInteger)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class CatalogTrack(Base):
+    """What plays need to know of a catalog track beyond `catalog_items`: album and length."""
+
+    __tablename__ = "catalog_tracks"
+
+    item_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("catalog_items.id"), primary_key=True, autoincrement=False
+    )
+    album_item_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("catalog_items.id"), index=True
+    )
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class TrackArtist(Base):
+    """A track's artists in credit order (position 0 is the primary artist)."""
+
+    __tablename__ = "track_artists"
+
+    track_item_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("catalog_items.id"), primary_key=True, autoincrement=False
+    )
+    position: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    artist_item_id: Mapped[int] = mapped_column(Integer, ForeignKey("catalog_items.id"), index=True)
+
+
+class CatalogName(Base):
+    """Which catalog item a normalised name stands for (`name_key` is its digest): how a play
+    known only by names finds its artist, track or album."""
+
+    __tablename__ = "catalog_names"
+
+    kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    name_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    item_id: Mapped[int] = mapped_column(Integer, ForeignKey("catalog_items.id"), index=True)
+
+
+class PlayDay(Base):
+    """A user's plays of one artist, track or album on one UTC day (`day`: days since
+    1970-01-01), kept with every insert and delete of plays."""
+
+    __tablename__ = "play_days"
+
+    discord_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    item_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("catalog_items.id"), primary_key=True, autoincrement=False
+    )
+    plays: Mapped[int] = mapped_column(Integer)
+    ms_played: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_play_days_item", "kind", "item_id", "day", "discord_user_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class PlayTotal(Base):
+    """A user's all-time plays of one artist, track or album: `play_days` summed, so all-time
+    rankings and play counts read one row per item."""
+
+    __tablename__ = "play_totals"
+
+    discord_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    item_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("catalog_items.id"), primary_key=True, autoincrement=False
+    )
+    plays: Mapped[int] = mapped_column(Integer)
+    ms_played: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_play_totals_item", "kind", "item_id"),
+        {"sqlite_with_rowid": False},
+    )
