@@ -13,6 +13,9 @@ from bot.db.models import (
     GuildMember,
     MemberVisibility,
     OAuthState,
+    Play,
+    PlayDay,
+    PlayTotal,
     Share,
     ShareSave,
     SpotifyLink,
@@ -27,6 +30,8 @@ from tests.helpers.community import NOW, World, artist, assert_matches_rebuild
 Sessions = async_sessionmaker[AsyncSession]
 PER_MEMBER = (TopItem, TopSnapshot, OAuthState, ShareSave, SpotifyLink)
 KEPT_WITH_MEMBERSHIPS = (GuildMember, MemberVisibility)
+# Plays stay after /unlink unless the member asks to delete them (bot.store.plays.delete_plays).
+KEPT_ON_UNLINK = (Play, PlayDay, PlayTotal)
 
 
 async def everything_of(sessions: Sessions, user: int) -> dict[str, int | None]:
@@ -100,5 +105,5 @@ def test_every_table_keyed_by_member_is_covered() -> None:
         for table in Base.metadata.sorted_tables
         if "discord_user_id" in table.c and not table.name.startswith("guild_")
     }
-    covered = (*PER_MEMBER, *KEPT_WITH_MEMBERSHIPS)
+    covered = (*PER_MEMBER, *KEPT_WITH_MEMBERSHIPS, *KEPT_ON_UNLINK)
     assert keyed == {model.__tablename__ for model in covered if model is not GuildMember}
