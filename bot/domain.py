@@ -89,6 +89,14 @@ class InvalidInput(ServiceError):
         self.message = message
 
 
+class ImportsUnavailable(ServiceError):
+    """This bot cannot store imported plays (its plays store is not set up)."""
+
+
+class RecordingOff(ServiceError):
+    """The member switched recording of their listening off, so nothing is imported."""
+
+
 class PlaySource(enum.IntEnum):
     PRESENCE = 1
     RECENTLY_PLAYED = 2

@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.helpers.spotify_sandbox",
     "tests.helpers.discord_standin",
     "tests.helpers.world",
+    "tests.helpers.plays",
 ]

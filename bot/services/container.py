@@ -15,6 +15,10 @@ from bot.services.accounts import AccountService
 from bot.services.artwork import ArtworkFetcher
 from bot.services.charts import ChartService
 from bot.services.community import CommunityService
+from bot.services.import_jobs import ImportJobs, recording_allowed
+from bot.services.import_links import ImportLinks
+from bot.services.imports import ZipLimits, store_sink
+from bot.services.imports.importer import Recorder
 from bot.services.library import LibraryService
 from bot.services.linking import LinkingService
 from bot.services.members import MembershipService
@@ -26,12 +30,21 @@ from bot.spotify.client import SpotifyClient
 from bot.spotify.oauth import SpotifyOAuth
 
 START_PATH = "/link"
+IMPORTS_FOLDER = "imports"
+
+# Stores imported plays; None until the plays store (issue 14) is merged, and /import says so.
+RECORD_PLAYS: Recorder | None = None
+
+
+def web_origin(settings: Settings) -> str:
+    """The bot's own web server as members reach it: the redirect URI's origin."""
+    parts = urlsplit(settings.SPOTIFY_REDIRECT_URI)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def start_url(settings: Settings) -> str:
     """The bot's own /link starter, on the same origin as the redirect URI."""
-    parts = urlsplit(settings.SPOTIFY_REDIRECT_URI)
-    return f"{parts.scheme}://{parts.netloc}{START_PATH}"
+    return f"{web_origin(settings)}{START_PATH}"
 
 
 @dataclass
@@ -48,6 +61,7 @@ class Services:
     community: CommunityService
     server_playlist: ServerPlaylistService
     sync: SyncService
+    imports: ImportJobs
 
     @classmethod
     def build(
@@ -101,5 +115,13 @@ class Services:
                 spotify,
                 interval=timedelta(hours=settings.SYNC_INTERVAL_HOURS),
                 budget=settings.SPOTIFY_SYNC_BUDGET,
+            ),
+            imports=ImportJobs(
+                ImportLinks(sessions, vault, base_url=web_origin(settings)),
+                store_sink(sessions, RECORD_PLAYS) if RECORD_PLAYS is not None else None,
+                folder=settings.DATA_DIR / IMPORTS_FOLDER,
+                concurrency=settings.IMPORT_CONCURRENCY,
+                limits=ZipLimits(max_total_bytes=settings.IMPORT_MAX_UNPACKED_BYTES),
+                may_record=recording_allowed,
             ),
         )
