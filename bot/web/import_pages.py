@@ -131,7 +131,8 @@ def refusal_problem(problem: ImportProblem, reason: str) -> Problem:
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#121212;
 color:#eee;margin:0;display:flex;justify-content:center;line-height:1.5}
-main{max-width:40rem;margin:2rem 1rem;padding:2rem;border-radius:12px;background:#1e1e1e}
+main{width:100%;max-width:40rem;box-sizing:border-box;margin:2rem 1rem;padding:2rem;
+border-radius:12px;background:#1e1e1e}
 h1{font-size:1.5rem;margin-top:0;color:var(--accent)} h2{font-size:1.1rem;margin-bottom:.3rem}
 a{color:#1ed760} .who{font-size:1.05rem} .small{color:#aaa;font-size:.9rem}
 ol li,ul li{margin:.3rem 0} .notice{border-left:4px solid #e22134;padding:.5rem 1rem;
@@ -172,6 +173,7 @@ _SCRIPT = """
     document.querySelector("main").replaceWith(main);
   };
   let polling = false;
+  let posted = false;
   const poll = () => {
     polling = true;
     fetch(box.dataset.status, {headers: {Accept: "application/json"}, cache: "no-store"})
@@ -188,7 +190,7 @@ _SCRIPT = """
           fill(summary, status.summary);
           summary.hidden = false;
         } else if (status.state === "refused" || status.state === "failed") {
-          location.reload();
+          if (posted) location.reload();  // else the upload's own answer says what went wrong
         } else {
           setTimeout(poll, 700);
         }
@@ -199,7 +201,10 @@ _SCRIPT = """
     form.addEventListener("submit", (event) => {
       if (!form.reportValidity()) return;
       event.preventDefault();
-      form.hidden = true;
+      for (const id of ["upload", "steps", "notes", "validity", "notice"]) {
+        const element = document.getElementById(id);
+        if (element) element.hidden = true;
+      }
       box.hidden = false;
       headline.textContent = "Uploading…";
       const request = new XMLHttpRequest();
@@ -217,10 +222,21 @@ _SCRIPT = """
         if (!polling) poll();
       });
       request.addEventListener("load", () => {
-        if (request.status === 202) { if (!polling) poll(); } else { swap(request.responseText); }
+        if (request.status === 202) {
+          posted = true;
+          if (!polling) poll();
+          return;
+        }
+        // Files refused after they arrived: the page shows the form again, saying why.
+        fetch(box.dataset.status, {headers: {Accept: "application/json"}, cache: "no-store"})
+          .then((response) => response.json())
+          .then((status) => {
+            if (status.state === "refused") location.reload(); else swap(request.responseText);
+          })
+          .catch(() => swap(request.responseText));
       });
       request.addEventListener("error", () => {
-        form.hidden = false;
+        for (const id of ["upload", "steps", "notes"]) document.getElementById(id).hidden = false;
         headline.textContent = "The upload was interrupted. Check your connection and try again.";
       });
       request.send(new FormData(form));
@@ -275,9 +291,11 @@ def upload_page(
         if notice
         else ""
     )
-    body = f"""<p class="who">Importing for <b>{escape(member_name)}</b>. This link is yours alone:
-it works for 30 minutes after you ran <b>/import</b>, for one import.</p>
+    body = f"""<p class="who">Importing for <b>{escape(member_name)}</b>.<span id="validity"> This
+link is yours alone: it works for 30 minutes after you ran <b>/import</b>, for one
+import.</span></p>
 {notice_html}
+<section id="steps">
 <h2>Get your history from Spotify</h2>
 <ol>
 <li>Open <a href="{PRIVACY_PAGE}" target="_blank" rel="noopener noreferrer">Spotify's privacy
@@ -287,6 +305,7 @@ page</a> and log in.</li>
 <li>When Spotify's e-mail arrives (often within days, at most 30), download
 <b>my_spotify_data.zip</b> and upload it here as it is.</li>
 </ol>
+</section>
 <form id="upload" method="post" enctype="multipart/form-data" action="{escape(action)}">
 <input type="hidden" name="{CSRF_FIELD}" value="{escape(csrf)}">
 <label for="files">The ZIP, or one or more <b>.json</b> history files (at most
@@ -296,9 +315,11 @@ accept=".zip,.json,application/zip,application/json">
 <div><button type="submit">Import</button></div>
 </form>
 {_progress_box(status_url, "idle", "", [], hidden=True)}
-<p class="small">The shorter <b>Account data</b> download (StreamingHistory_music_*.json) works
-too, but covers only the last year. Plays under 30 seconds, podcasts, audiobooks, videos and
-private-session plays are not counted, and importing the same files again adds nothing.</p>"""
+<ul id="summary" hidden></ul>
+<p class="small" id="notes">The shorter <b>Account data</b> download
+(StreamingHistory_music_*.json) works too, but covers only the last year. Plays under
+30 seconds, podcasts, audiobooks, videos and private-session plays are not counted, and
+importing the same files again adds nothing.</p>"""
     return _page("Import your Spotify listening history", body, nonce=nonce)
 
 
@@ -309,7 +330,14 @@ def job_page(job: ImportJob, *, status_url: str, nonce: str) -> str:
     summary = "".join(f"<li>{escape(line)}</li>" for line in status["summary"] or [])
     body = (
         f'<p class="who">For <b>{escape(job.ticket.member_name)}</b>.</p>\n'
-        + _progress_box(status_url, status["state"], status["headline"], status["lines"])
+        + _progress_box(
+            status_url,
+            status["state"],
+            status["headline"],
+            status["lines"],
+            done=1 if done else status["files_done"],
+            total=1 if done else status["files_total"],
+        )
         + f'\n<ul id="summary"{"" if done else " hidden"}>{summary}</ul>\n'
         '<p class="small">You can close this page: your <b>/import</b> reply in Discord shows '
         "the result too.</p>"
@@ -318,12 +346,20 @@ def job_page(job: ImportJob, *, status_url: str, nonce: str) -> str:
 
 
 def _progress_box(
-    status_url: str, state: str, headline: str, lines: list[str], *, hidden: bool = False
+    status_url: str,
+    state: str,
+    headline: str,
+    lines: list[str],
+    *,
+    hidden: bool = False,
+    done: int = 0,
+    total: int = 0,
 ) -> str:
     items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    value = f' value="{done}" max="{total}"' if total else ""
     return (
         f'<section id="progress" data-status="{escape(status_url)}" data-state="{state}"'
-        f'{" hidden" if hidden else ""}><progress id="bar"></progress>'
+        f'{" hidden" if hidden else ""}><progress id="bar"{value}></progress>'
         f'<p id="headline" class="headline" aria-live="polite">{escape(headline)}</p>'
         f'<ul id="counts">{items}</ul></section>'
     )
@@ -335,7 +371,7 @@ def job_status(job: ImportJob) -> dict[str, Any]:
     files_done = progress.files_done if progress else 0
     files_total = progress.files_total if progress else 0
     lines: list[str] = []
-    if progress is not None:
+    if progress is not None and job.state is not JobState.DONE:
         lines = [
             f"Plays read: {progress.plays_read:,}",
             f"Plays added: {progress.added:,}",

@@ -178,6 +178,6 @@ def _cross_site(request: web.Request, public_host: str) -> bool:
     if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
         return True
     origin = request.headers.get("Origin")
-    if origin is None:
+    if origin is None or origin == "null":  # "null": a form navigation under no-referrer
         return False
     return urlsplit(origin).netloc not in (request.host, public_host)
