@@ -40,6 +40,7 @@ def test_redirect_uris_spotify_accepts(uri: str) -> None:
         ("ftp://127.0.0.1/callback", "http(s)"),
         ("https://encore.example.org", "path"),
         ("https://encore.example.org/link", "used by Encore"),
+        ("https://encore.example.org/import", "used by Encore"),
         ("https://encore.example.org/cb?x=1", "query"),
     ],
 )
@@ -124,3 +125,12 @@ def test_bad_shard_settings_are_refused(
     monkeypatch.setenv("SHARD_IDS", ids)
     with pytest.raises(ConfigError, match="SHARD"):
         load_settings()
+
+
+def test_import_settings_have_defaults_and_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir("/")
+    settings = load_settings()
+    assert settings.IMPORT_MAX_BYTES == 512 * 1024 * 1024
+    assert settings.IMPORT_CONCURRENCY == 2
+    with pytest.raises(ConfigError, match="IMPORT_CONCURRENCY"):
+        load_settings(IMPORT_CONCURRENCY=0)

@@ -71,6 +71,7 @@ async def test_a_zip_upload_imports_and_the_reply_shows_the_summary(
         assert "already used" in again.text
 
     assert len(fake_plays.of(alice.id)) == written.counted
+    assert not any((world.settings.DATA_DIR / "imports").iterdir()), "the upload is deleted"
     reply = await interaction.wait_message(has_text("plays added"))  # type: ignore[attr-defined]
     text = reply.text()
     assert f"**{written.counted:,}** plays added" in text
