@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from bot.db.models import ImportLink
+from bot.services import container
 from bot.services.import_links import utcnow
 from sandbox.history_files import write_account_json, write_extended_json, write_extended_zip
 from tests.helpers.import_page import ImportBrowser, import_link
@@ -255,3 +256,44 @@ async def test_import_without_a_plays_store_says_it_is_not_available(world: Worl
     reply = await world.answer("import", world.members[0])
     assert reply.ephemeral
     assert "isn't available" in reply.text()
+
+
+async def test_import_works_from_a_dm(fake_plays: FakePlayStore, world: World) -> None:
+    reply = await world.answer("import", world.members[1], in_guild=False)
+    assert reply.ephemeral
+    async with ImportBrowser() as browser:
+        page = await browser.get(import_link(reply))
+    assert page.status == 200
+    assert world.members[1].name in page.text
+
+
+@pytest.fixture
+def recording(monkeypatch: pytest.MonkeyPatch) -> dict[int, bool]:
+    """Members' recording switches (the hook `/privacy record` will fill), all on by default."""
+    switches: dict[int, bool] = {}
+
+    async def allowed(discord_user_id: int) -> bool:
+        return switches.get(discord_user_id, True)
+
+    monkeypatch.setattr(container, "recording_allowed", allowed)
+    return switches
+
+
+async def test_a_member_who_switched_recording_off_imports_nothing(
+    recording: dict[int, bool], fake_plays: FakePlayStore, world: World, tmp_path: Path
+) -> None:
+    alice, bob = world.members[:2]
+    url = import_link(await world.answer("import", alice))
+    recording[alice.id] = False
+    recording[bob.id] = False
+    refused = await world.answer("import", bob)
+    assert "switched recording" in refused.text()
+    assert refused.buttons() == []
+    written = write_account_json(tmp_path / "StreamingHistory_music_0.json", 50)
+    async with ImportBrowser() as browser:
+        page = await browser.get(url)
+        assert page.status == 403
+        assert "Recording is switched off" in page.text
+        posted = await browser.upload(url, [written.path], csrf="any")
+        assert posted.status == 403
+    assert fake_plays.calls == 0
