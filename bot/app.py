@@ -32,6 +32,7 @@ EXTENSIONS = (
     "cogs.share",
     "cogs.chart",
     "cogs.community",
+    "cogs.imports",
 )
 
 

@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8080/callback"
-RESERVED_PATHS = ("/link", "/healthz", "/metrics")
+RESERVED_PATHS = ("/link", "/import", "/healthz", "/metrics")
 REQUIRED_CREDENTIALS = ("DISCORD_TOKEN", "SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET")
 
 
@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     SPOTIFY_TIMEOUT_SECONDS: float = Field(default=10, gt=0)
     SPOTIFY_INTERACTIVE_MAX_WAIT: float = Field(default=5, ge=0)
     SPOTIFY_BACKGROUND_MAX_WAIT: float = Field(default=120, ge=0)
+
+    IMPORT_MAX_BYTES: int = Field(default=512 << 20, ge=1 << 20)
+    IMPORT_MAX_UNPACKED_BYTES: int = Field(default=8 << 30, ge=1 << 20)
+    IMPORT_CONCURRENCY: int = Field(default=2, ge=1)
 
     SPOTIFY_API_URL: str = "https://api.spotify.com/v1"
     SPOTIFY_ACCOUNTS_URL: str = "https://accounts.spotify.com"

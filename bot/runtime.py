@@ -22,10 +22,12 @@ from bot.db.migrate import upgrade_to_head
 from bot.db.vault import TokenVault, load_or_create_keys
 from bot.interaction_edits import InteractionEditor
 from bot.metrics import Metrics
-from bot.services.container import Services
+from bot.services.container import Services, web_origin
+from bot.services.import_jobs import ImportJob
 from bot.services.linking import LinkError, LinkResult, PendingLink
 from bot.store.links import LinkFacts, read_link_facts
 from bot.ui.account import link_failed_message, linked_message
+from bot.ui.imports import import_finished_message, import_started_message
 from bot.web.metrics import metrics_handler
 from bot.web.server import WebServer, build_app
 
@@ -66,6 +68,9 @@ class Runtime:
         self.services.spotify.on_response = self.metrics.spotify_response
         self.services.spotify.on_cooldown = self.metrics.spotify_cooldown
         self._editor = InteractionEditor(self.http)
+        imports = self.services.imports
+        imports.on_started = self._on_import_started
+        imports.on_finished = self._on_import_finished
         linked = self.services.accounts.linked
         await linked.load()
         self._linked_task = asyncio.create_task(linked.keep_current())
@@ -79,7 +84,11 @@ class Runtime:
             health=lambda: self._health(extra_health),
             metrics=metrics_handler(self.metrics, self._link_facts),
             metrics_token=self.settings.metrics_token,
+            imports=self.services.imports,
+            import_max_bytes=self.settings.IMPORT_MAX_BYTES,
+            public_origin=web_origin(self.settings),
         )
+        self.services.imports.remove_leftovers()
         self.web = WebServer(
             app,
             self.settings.WEB_HOST,
@@ -122,6 +131,19 @@ class Runtime:
                 pending.application_id, pending.interaction_token, payload
             )
 
+    async def _on_import_started(self, job: ImportJob) -> None:
+        await self._edit_import_reply(job, import_started_message())
+
+    async def _on_import_finished(self, job: ImportJob) -> None:
+        await self._edit_import_reply(job, import_finished_message(job))
+
+    async def _edit_import_reply(self, job: ImportJob, payload: dict[str, Any]) -> None:
+        ticket = job.ticket
+        if ticket.interaction_token and ticket.application_id:
+            await self._editor.edit_original(
+                ticket.application_id, ticket.interaction_token, payload
+            )
+
     async def _link_facts(self) -> LinkFacts:
         async with self.sessions() as session:
             return await read_link_facts(session)
@@ -149,6 +171,7 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         if getattr(self, "services", None) is not None:
+            await self.services.imports.close()
             await self.services.members.drain()
         if self.web is not None:
             await self.web.close()

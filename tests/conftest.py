@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.helpers.discord_standin",
     "tests.helpers.world",
     "tests.helpers.accounts",
+    "tests.helpers.plays",
 ]

@@ -43,6 +43,7 @@ def test_redirect_uris_spotify_accepts(uri: str) -> None:
         ("ftp://127.0.0.1/callback", "http(s)"),
         ("https://encore.example.org", "path"),
         ("https://encore.example.org/link", "used by Encore"),
+        ("https://encore.example.org/import", "used by Encore"),
         ("https://encore.example.org/cb?x=1", "query"),
     ],
 )
@@ -158,3 +159,12 @@ def test_every_setting_is_listed_in_env_example() -> None:
     example = (Path(__file__).resolve().parents[1] / ".env.example").read_text()
     listed = {line.split("=", 1)[0] for line in example.splitlines() if "=" in line}
     assert set(Settings.model_fields) - listed == set()
+
+
+def test_import_settings_have_defaults_and_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir("/")
+    settings = load_settings()
+    assert settings.IMPORT_MAX_BYTES == 512 * 1024 * 1024
+    assert settings.IMPORT_CONCURRENCY == 2
+    with pytest.raises(ConfigError, match="IMPORT_CONCURRENCY"):
+        load_settings(IMPORT_CONCURRENCY=0)

@@ -113,6 +113,23 @@ class OAuthState(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class ImportLink(Base):
+    """A member's /import link: only a hash of its token is stored, one link per member (a new
+    /import replaces it). `used_at` is set when an import through it completes."""
+
+    __tablename__ = "import_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    discord_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    member_name: Mapped[str] = mapped_column(String(100))
+    guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    interaction_token_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    application_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class GuildMember(Base):
     """A member seen in a guild. The row is deleted when they leave."""
 

@@ -16,6 +16,10 @@ from bot.services.accounts import AccountService
 from bot.services.artwork import ArtworkFetcher
 from bot.services.charts import ChartService
 from bot.services.community import CommunityService
+from bot.services.import_jobs import ImportJobs, recording_allowed
+from bot.services.import_links import ImportLinks
+from bot.services.imports import ZipLimits, store_sink
+from bot.services.imports.importer import Recorder
 from bot.services.library import LibraryService
 from bot.services.linking import LinkingService
 from bot.services.members import MembershipService
@@ -25,14 +29,23 @@ from bot.services.sync import SyncService
 from bot.services.top import TopService
 from bot.spotify.client import SpotifyClient
 from bot.spotify.oauth import SpotifyOAuth
+from bot.store.plays import record_plays
 
 START_PATH = "/link"
+IMPORTS_FOLDER = "imports"
+
+RECORD_PLAYS: Recorder | None = record_plays
+
+
+def web_origin(settings: Settings) -> str:
+    """The bot's own web server as members reach it: the redirect URI's origin."""
+    parts = urlsplit(settings.SPOTIFY_REDIRECT_URI)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def start_url(settings: Settings) -> str:
     """The bot's own /link starter, on the same origin as the redirect URI."""
-    parts = urlsplit(settings.SPOTIFY_REDIRECT_URI)
-    return f"{parts.scheme}://{parts.netloc}{START_PATH}"
+    return f"{web_origin(settings)}{START_PATH}"
 
 
 @dataclass
@@ -50,6 +63,7 @@ class Services:
     community: CommunityService
     server_playlist: ServerPlaylistService
     sync: SyncService
+    imports: ImportJobs
 
     @classmethod
     def build(
@@ -105,5 +119,13 @@ class Services:
                 spotify,
                 interval=timedelta(hours=settings.SYNC_INTERVAL_HOURS),
                 budget=settings.SPOTIFY_SYNC_BUDGET,
+            ),
+            imports=ImportJobs(
+                ImportLinks(sessions, vault, base_url=web_origin(settings)),
+                store_sink(sessions, RECORD_PLAYS) if RECORD_PLAYS is not None else None,
+                folder=settings.DATA_DIR / IMPORTS_FOLDER,
+                concurrency=settings.IMPORT_CONCURRENCY,
+                limits=ZipLimits(max_total_bytes=settings.IMPORT_MAX_UNPACKED_BYTES),
+                may_record=recording_allowed,
             ),
         )

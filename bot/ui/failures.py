@@ -65,6 +65,13 @@ def describe_failure(exc: BaseException) -> str | None:
                 "There are no top artists or tracks stored for that member yet. "
                 "Try again in a few minutes."
             )
+        case service.ImportsUnavailable():
+            return "Importing listening history isn't available on this bot yet."
+        case service.RecordingOff():
+            return (
+                "You switched recording of your listening off, so Encore imports nothing for "
+                "you. Run `/privacy record:true` first if you want to import your history."
+            )
         case service.InvalidInput():
             return exc.message
         case InvalidSpotifyRef():

@@ -1,4 +1,4 @@
-"""The aiohttp web server: the OAuth callback, /healthz and /metrics."""
+"""The aiohttp web server: the OAuth callback, the /import pages, /healthz and /metrics."""
 
 from __future__ import annotations
 
@@ -14,32 +14,42 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler as RequestHandler
 
 from bot.services.container import START_PATH
+from bot.services.import_jobs import ImportJobs
+from bot.services.import_links import IMPORT_PATH
 from bot.services.linking import LinkError, LinkingService, LinkResult, PendingLink
+from bot.web.headers import SECURITY_HEADERS
+from bot.web.imports import add_import_routes
 from bot.web.metrics import Handler
 from bot.web.pages import error_page, failure_page, success_page
 
 log = logging.getLogger(__name__)
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
 
 LinkedHook = Callable[[LinkResult], Awaitable[None]]
 FailedHook = Callable[[PendingLink, LinkError], Awaitable[None]]
 HealthCheck = Callable[[], Awaitable[Mapping[str, Any]]]
 
 
+def logged_path(path: str) -> str:
+    """The path as logged: an /import link's token is a secret and is left out."""
+    if path.startswith(IMPORT_PATH + "/"):
+        rest = path[len(IMPORT_PATH) + 1 :]
+        tail = rest.partition("/")[2]
+        return f"{IMPORT_PATH}/…" + (f"/{tail}" if tail else "")
+    return path
+
+
 class PathOnlyAccessLogger(AbstractAccessLogger):
-    """Logs method, path and status but never the query string (it carries code and state)."""
+    """Logs method, path and status but never the query string (it carries code and state)
+    nor an import token."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         self.logger.info(
-            "%s %s -> %s (%.0f ms)", request.method, request.path, response.status, time * 1000
+            "%s %s -> %s (%.0f ms)",
+            request.method,
+            logged_path(request.path),
+            response.status,
+            time * 1000,
         )
 
 
@@ -85,6 +95,9 @@ def build_app(
     health: HealthCheck,
     metrics: Handler | None = None,
     metrics_token: str | None = None,
+    imports: ImportJobs | None = None,
+    import_max_bytes: int = 0,
+    public_origin: str = "",
 ) -> web.Application:
     """The routes. /metrics and the details of /healthz are for the operator (see
     `operator_access`); anyone else gets 403 from /metrics and only `{"ok": ...}` from
@@ -138,6 +151,8 @@ def build_app(
             return await scrape(request)
 
         app.router.add_get("/metrics", guarded_metrics)
+    if imports is not None:
+        add_import_routes(app, imports, max_bytes=import_max_bytes, public_origin=public_origin)
     return app
 
 
