@@ -252,12 +252,6 @@ async def test_the_import_token_never_reaches_the_logs(
     assert token not in caplog.text
 
 
-async def test_import_without_a_plays_store_says_it_is_not_available(world: World) -> None:
-    reply = await world.answer("import", world.members[0])
-    assert reply.ephemeral
-    assert "isn't available" in reply.text()
-
-
 async def test_import_works_from_a_dm(fake_plays: FakePlayStore, world: World) -> None:
     reply = await world.answer("import", world.members[1], in_guild=False)
     assert reply.ephemeral
