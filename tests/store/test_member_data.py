@@ -11,6 +11,7 @@ from bot.db.engine import session_scope
 from bot.db.models import (
     Base,
     GuildMember,
+    ImportLink,
     MemberVisibility,
     OAuthState,
     Play,
@@ -28,7 +29,7 @@ from bot.store.shares import add_save, create_share
 from tests.helpers.community import NOW, World, artist, assert_matches_rebuild
 
 Sessions = async_sessionmaker[AsyncSession]
-PER_MEMBER = (TopItem, TopSnapshot, OAuthState, ShareSave, SpotifyLink)
+PER_MEMBER = (TopItem, TopSnapshot, OAuthState, ImportLink, ShareSave, SpotifyLink)
 KEPT_WITH_MEMBERSHIPS = (GuildMember, MemberVisibility)
 # Plays stay after /unlink unless the member asks to delete them (bot.store.plays.delete_plays).
 KEPT_ON_UNLINK = (Play, PlayDay, PlayTotal)
