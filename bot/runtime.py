@@ -86,6 +86,8 @@ class Runtime:
             health=lambda: self._health(extra_health),
             metrics=metrics_handler(self.metrics, self._link_facts),
             metrics_token=self.settings.metrics_token,
+            spotify_accounts_url=self.settings.SPOTIFY_ACCOUNTS_URL,
+            secure_cookies=self.settings.SPOTIFY_REDIRECT_URI.startswith("https:"),
         )
         self.web = WebServer(
             app,

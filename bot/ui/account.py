@@ -56,8 +56,6 @@ LATER_NOTE = (
 def linked_message(result: LinkResult, ready_note: str | None = None) -> dict[str, object]:
     """The payload that replaces the /link reply once the callback succeeded."""
     lines = [f"✅ Linked to Spotify as {name_ending_sentence(result.display_name)}"]
-    if result.moved_from is not None:
-        lines.append("This Spotify account was linked to another Discord member; it moved to you.")
     if ready_note:
         lines.append(ready_note)
     return {"content": "\n".join(lines), "components": [], "embeds": []}
@@ -81,6 +79,11 @@ def link_failed_message(failure: LinkFailure) -> dict[str, object]:
     reasons = {
         LinkFailure.ACCESS_DENIED: "Linking was cancelled on Spotify.",
         LinkFailure.EXPIRED_STATE: "That link expired.",
+        LinkFailure.LINKED_ELSEWHERE: (
+            "That Spotify account is linked to another Discord member, so nothing changed. "
+            "To link it to you, run `/unlink` as that member first. If you did not open the "
+            "link yourself, someone else did: keep your /link links to yourself."
+        ),
         LinkFailure.NOT_ALLOW_LISTED: (
             "Spotify refused: this bot's Spotify app only serves accounts its owner added. "
             "Ask a server admin to add your Spotify e-mail in the Spotify Developer Dashboard."
