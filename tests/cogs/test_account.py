@@ -309,6 +309,9 @@ async def test_a_shared_link_does_not_take_over_an_account(world: World) -> None
         async with bobs_browser.get(url) as response:
             page = await response.text()
         assert f"linking Spotify to @{alice.name} in Encore Test" in visible_text(page)
+        async with third_browser.get(url) as third:
+            assert third.status == 400
+            assert "another browser" in visible_text(await third.text())
         sent = await submit(bobs_browser, url, page)
         async with bobs_browser.get(sent.headers["Location"], allow_redirects=False) as shown:
             assert shown.status == 200, "Spotify's consent page is not skipped"
@@ -316,8 +319,6 @@ async def test_a_shared_link_does_not_take_over_an_account(world: World) -> None
         async with bobs_browser.get(target) as result:
             assert result.status == 400
             text = visible_text(await result.text())
-        async with third_browser.get(url) as third:
-            assert third.status == 400
 
     assert "linked to another Discord member" in text and "/unlink" in text
     assert bob.name not in text
