@@ -87,6 +87,8 @@ class Runtime:
             imports=self.services.imports,
             import_max_bytes=self.settings.IMPORT_MAX_BYTES,
             public_origin=web_origin(self.settings),
+            spotify_accounts_url=self.settings.SPOTIFY_ACCOUNTS_URL,
+            secure_cookies=self.settings.SPOTIFY_REDIRECT_URI.startswith("https:"),
         )
         self.services.imports.remove_leftovers()
         self.web = WebServer(

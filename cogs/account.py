@@ -31,6 +31,8 @@ class Account(commands.Cog):
             guild_id=interaction.guild_id,
             application_id=interaction.application_id,
             interaction_token=interaction.token,
+            member_name=interaction.user.display_name,
+            guild_name=interaction.guild.name if interaction.guild else None,
         )
         label = "Relink Spotify" if existing else "Link Spotify"
         await interaction.response.send_message(

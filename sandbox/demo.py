@@ -30,6 +30,7 @@ from bot.app import Encore
 from bot.config import Settings
 from bot.process.logs import ContextFilter
 from bot.ui.account import LATER_NOTE, READY_NOTE
+from sandbox.browser import consent, new_browser, submit
 from sandbox.demo_render import Transcript, button_label
 from sandbox.discord import DiscordStandIn
 from sandbox.discord_client import running_client
@@ -125,26 +126,36 @@ class CallbackPage:
 
 
 async def walk_link(
-    spotify: SpotifySandbox, url: str, *, spotify_user: str | None = None, deny: bool = False
+    spotify: SpotifySandbox,
+    url: str,
+    *,
+    spotify_user: str | None = None,
+    deny: bool = False,
+    browser: aiohttp.ClientSession | None = None,
 ) -> CallbackPage:
-    """Walk a member's browser from the /link button through the sandbox's consent page (as
-    `spotify_user`, or refusing when `deny`) to the bot's callback."""
+    """Walk a member's browser from the /link button through the bot's /link page and the
+    sandbox's consent page (as `spotify_user`, or refusing when `deny`) to the bot's
+    callback. A fresh browser unless `browser` is given."""
     if spotify_user is not None:
         spotify.authorizing_user = spotify_user
     if deny:
         spotify.deny_next_authorization()
-    async with aiohttp.ClientSession() as browser:
-        consent = await _redirect(browser, url, "the bot's /link starter")
-        callback = await _redirect(browser, consent, "the Spotify sandbox's consent page")
-        async with browser.get(callback, allow_redirects=False) as response:
-            return CallbackPage(response.status, await response.text())
-
-
-async def _redirect(browser: aiohttp.ClientSession, url: str, what: str) -> str:
+    if browser is None:
+        async with new_browser() as fresh:
+            return await walk_link(spotify, url, browser=fresh)
     async with browser.get(url, allow_redirects=False) as response:
-        if response.status != 302:
-            raise DemoError(f"{what} answered {response.status} instead of a redirect")
-        return response.headers["Location"]
+        page = await response.text()
+        if response.status != 200:
+            raise DemoError(f"the bot's /link page answered {response.status}")
+    sent = await submit(browser, url, page)
+    if sent.status != 303:
+        raise DemoError(f"the bot's /link form answered {sent.status} instead of a redirect")
+    try:
+        callback = await consent(browser, sent.headers["Location"])
+    except LookupError as exc:
+        raise DemoError(f"the Spotify sandbox's consent page: {exc}") from None
+    async with browser.get(callback, allow_redirects=False) as response:
+        return CallbackPage(response.status, await response.text())
 
 
 def _shown(value: Any) -> str:
@@ -213,9 +224,9 @@ class Tour:
         await self.pause()
         page = await walk_link(self.spotify, url, spotify_user=spotify_user)
         self.transcript.note(
-            f"{member.name} presses [{button}], approves Encore on the "
-            f"Spotify sandbox as “{account.display_name}”, and the browser comes back to the "
-            f"bot's callback: {page.status}, “{page.title}”"
+            f"{member.name} presses [{button}], continues on the bot's /link page, approves "
+            f"Encore on the Spotify sandbox as “{account.display_name}”, and the browser comes "
+            f"back to the bot's callback: {page.status}, “{page.title}”"
         )
         if page.status != 200:
             raise DemoError(f"linking {member.name} failed: {page.title}")

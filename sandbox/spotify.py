@@ -159,6 +159,7 @@ class SpotifySandbox:
         )
         app = web.Application(middlewares=[self._middleware])
         app.router.add_get("/authorize", self._authorize)
+        app.router.add_post("/authorize", self._consent)
         app.router.add_post("/api/token", self.accounts.token)
         app.router.add_get("/images/{id}.png", self._image)
         api.add_routes(app)
@@ -251,6 +252,7 @@ class SpotifySandbox:
         self.accounts.revoke(user_id)
 
     def deny_next_authorization(self) -> None:
+        """The next consent page is answered with Cancel."""
         self._deny_next = True
 
     def expire_authorization_codes(self) -> None:
@@ -437,9 +439,16 @@ class SpotifySandbox:
         return response
 
     async def _authorize(self, request: web.Request) -> web.Response:
-        user_id = self.authorizing_user or next(iter(self.users))
+        return self.accounts.authorize(request.query, user_id=self._logged_in())
+
+    async def _consent(self, request: web.Request) -> web.Response:
+        posted = await request.post()
+        form = {key: value for key, value in posted.items() if isinstance(value, str)}
         deny, self._deny_next = self._deny_next, False
-        return self.accounts.authorize(request.query, user_id=user_id, deny=deny)
+        return self.accounts.consent(form, user_id=self._logged_in(), deny=deny)
+
+    def _logged_in(self) -> str:
+        return self.authorizing_user or next(iter(self.users))
 
     async def _image(self, request: web.Request) -> web.Response:
         try:

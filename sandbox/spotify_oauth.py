@@ -4,6 +4,10 @@ Authorization Code with PKCE (S256), refresh tokens and client credentials, with
 OAuth error shape `{"error": "...", "error_description": "..."}`. Codes are single-use and
 expire; refresh-token rotation follows `refresh_token_rotation` so both client paths ("a new
 refresh token came" / "keep the old one") are exercised deterministically.
+
+The consent page behaves like Spotify's: a user who already authorised the app for the asked
+scopes is sent straight back with a code, unless the request says `show_dialog=true`; anyone
+else gets a page whose form (Agree / Cancel) POSTs to `/authorize`.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import secrets
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
+from html import escape
 from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
@@ -107,6 +112,42 @@ def _with_query(uri: str, params: Mapping[str, str]) -> str:
     return f"{uri}{'&' if urlsplit(uri).query else '?'}{urlencode(params)}"
 
 
+def _back(redirect_uri: str, request: Mapping[str, str], params: Mapping[str, str]) -> web.Response:
+    """The redirect to the app with `params` and the request's `state`."""
+    state = {"state": request["state"]} if "state" in request else {}
+    return web.Response(
+        status=302, headers={"Location": _with_query(redirect_uri, {**params, **state})}
+    )
+
+
+AUTHORIZE_FIELDS = (
+    "client_id",
+    "response_type",
+    "redirect_uri",
+    "state",
+    "scope",
+    "code_challenge",
+    "code_challenge_method",
+    "show_dialog",
+)
+
+
+def _consent_page(query: Mapping[str, str], user_id: str, scopes: Collection[str]) -> str:
+    hidden = "".join(
+        f'<input type="hidden" name="{name}" value="{escape(query[name])}">'
+        for name in AUTHORIZE_FIELDS
+        if name in query
+    )
+    granted = "".join(f"<li>{escape(scope)}</li>" for scope in scopes)
+    return (
+        "<!doctype html><html><head><title>Spotify sandbox · consent</title></head><body>"
+        f"<h1>Allow this app to access your account?</h1><p>Logged in as {escape(user_id)}</p>"
+        f'<ul>{granted}</ul><form method="post" action="/authorize">{hidden}'
+        '<button name="decision" value="accept">Agree</button>'
+        '<button name="decision" value="cancel">Cancel</button></form></body></html>'
+    )
+
+
 class AccountsService:
     def __init__(self, *, client_id: str, client_secret: str, redirect_uris: Collection[str]):
         self.client_id = client_id
@@ -117,6 +158,9 @@ class AccountsService:
         self._codes: dict[str, _PendingCode] = {}
         self._access: dict[str, AccessToken] = {}
         self._refresh: dict[str, Grant] = {}
+        self.authorized: dict[str, frozenset[str]] = {}
+        """The scopes each user has granted this app (consent pages skip these users unless
+        `show_dialog=true`)."""
         self.issued: list[str] = []
         """Every authorization code, access and refresh token handed out, so tests can look
         for leaks."""
@@ -135,7 +179,11 @@ class AccountsService:
         answer = self._access_token(grant, expires_in)
         if user_id is not None:
             answer["refresh_token"] = self._refresh_token(grant)
+            self._authorize_app(user_id, scopes)
         return answer
+
+    def _authorize_app(self, user_id: str, scopes: Collection[str]) -> None:
+        self.authorized[user_id] = self.authorized.get(user_id, frozenset()) | frozenset(scopes)
 
     def _access_token(self, grant: Grant, expires_in: int) -> dict[str, Any]:
         token = "BQ" + secrets.token_urlsafe(48)
@@ -178,7 +226,9 @@ class AccountsService:
                 entry.expires_at = 0.0
 
     def revoke(self, user_id: str) -> None:
-        """The member removed the app: access tokens die, refreshes get `invalid_grant`."""
+        """The member removed the app: access tokens die, refreshes get `invalid_grant`, and
+        the next consent page is shown again."""
+        self.authorized.pop(user_id, None)
         for grant in self._refresh.values():
             if grant.user_id == user_id:
                 grant.revoked = True
@@ -193,8 +243,39 @@ class AccountsService:
 
     # /authorize
 
-    def authorize(self, query: Mapping[str, str], *, user_id: str, deny: bool) -> web.Response:
-        """Spotify's consent page, already answered by `user_id` (or denied)."""
+    def authorize(self, query: Mapping[str, str], *, user_id: str) -> web.Response:
+        """GET /authorize as `user_id`: the consent page, or straight back to the app when
+        the user authorised it before and `show_dialog` is not `true`."""
+        checked = self._check_request(query)
+        if isinstance(checked, web.Response):
+            return checked
+        redirect_uri, scopes = checked
+        already = user_id in self.authorized and set(scopes) <= self.authorized[user_id]
+        if already and query.get("show_dialog", "").lower() != "true":
+            return self._grant_code(query, user_id, redirect_uri, scopes)
+        return web.Response(
+            text=_consent_page(query, user_id, scopes),
+            content_type="text/html",
+            headers={"Cache-Control": "no-store"},
+        )
+
+    def consent(self, form: Mapping[str, str], *, user_id: str, deny: bool) -> web.Response:
+        """POST /authorize: the consent page's answer (`decision` accept or cancel) as
+        `user_id`; `deny` presses Cancel whatever was sent."""
+        checked = self._check_request(form)
+        if isinstance(checked, web.Response):
+            return checked
+        redirect_uri, scopes = checked
+        if deny or form.get("decision") != "accept":
+            return _back(redirect_uri, form, {"error": "access_denied"})
+        self._authorize_app(user_id, scopes)
+        return self._grant_code(form, user_id, redirect_uri, scopes)
+
+    def _check_request(
+        self, query: Mapping[str, str]
+    ) -> tuple[str, tuple[str, ...]] | web.Response:
+        """The redirect URI and scopes of a valid authorization request, or the answer to an
+        invalid one (a page for a bad client or redirect, else a redirect with the error)."""
         if query.get("client_id") != self.client_id:
             return web.Response(status=400, text="INVALID_CLIENT: Invalid client")
         redirect_uri = query.get("redirect_uri", "")
@@ -203,8 +284,6 @@ class AccountsService:
             problem = "Invalid redirect URI"
         if problem:
             return web.Response(status=400, text=f"INVALID_CLIENT: {problem}")
-
-        state = {"state": query["state"]} if "state" in query else {}
         scopes = tuple(query.get("scope", "").split())
         challenge = query.get("code_challenge")
         error = None
@@ -214,21 +293,23 @@ class AccountsService:
             error = "invalid_scope"
         elif challenge is not None and query.get("code_challenge_method") != "S256":
             error = "invalid_request"
-        elif deny:
-            error = "access_denied"
         if error:
-            return web.Response(
-                status=302,
-                headers={"Location": _with_query(redirect_uri, {"error": error, **state})},
-            )
+            return _back(redirect_uri, query, {"error": error})
+        return redirect_uri, scopes
 
+    def _grant_code(
+        self, query: Mapping[str, str], user_id: str, redirect_uri: str, scopes: tuple[str, ...]
+    ) -> web.Response:
         code = secrets.token_urlsafe(32)
         self.issued.append(code)
         self._codes[code] = _PendingCode(
-            user_id, scopes, redirect_uri, challenge, time.monotonic() + self.code_lifetime
+            user_id,
+            scopes,
+            redirect_uri,
+            query.get("code_challenge"),
+            time.monotonic() + self.code_lifetime,
         )
-        location = _with_query(redirect_uri, {"code": code, **state})
-        return web.Response(status=302, headers={"Location": location})
+        return _back(redirect_uri, query, {"code": code})
 
     # /api/token
 

@@ -18,6 +18,7 @@ from bot.db.engine import create_engine, make_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import SpotifyLink
 from bot.db.vault import TokenVault
+from sandbox.demo import walk_link
 from sandbox.discord import DiscordStandIn
 from sandbox.discord_client import running_client
 from sandbox.population import link_members
@@ -107,10 +108,8 @@ async def test_web_only_process_completes_a_link_started_by_the_bot(
                 reply = await interaction.wait_message()
                 [url] = [b["url"] for b in reply.buttons() if b.get("url")]
                 assert url.startswith(f"http://127.0.0.1:{web_port}/link?state=")
-                spotify.authorizing_user = "user0"
-                async with aiohttp.ClientSession() as browser:
-                    page = await browser.get(url)
-                    assert page.status == 200, await page.text()
+                page = await walk_link(spotify, url, spotify_user="user0")
+                assert page.status == 200, page.text
                 await interaction.wait_message(has_text("Linked to Spotify"), timeout=15)
                 async with aiohttp.ClientSession() as http:
                     health = await (await http.get(f"http://127.0.0.1:{web_port}/healthz")).json()

@@ -99,7 +99,9 @@ class SpotifyLink(Base):
 
 
 class OAuthState(Base):
-    """A pending /link. Only a hash of `state` is stored; the row is deleted when used."""
+    """A pending /link. Only a hash of `state` is stored; the row is deleted when used. The
+    member's and guild's names are shown on the /link page, so whoever opens it sees whom
+    it links."""
 
     __tablename__ = "oauth_states"
 
@@ -111,6 +113,10 @@ class OAuthState(Base):
     application_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    member_name: Mapped[str | None] = mapped_column(String(100))
+    guild_name: Mapped[str | None] = mapped_column(String(100))
+    browser_hash: Mapped[str | None] = mapped_column(String(64))
+    """Hash of the secret in the cookie of the first browser that opened the /link page."""
 
 
 class ImportLink(Base):

@@ -82,6 +82,8 @@ class SpotifyOAuth:
         self._app_token_request: asyncio.Task[AppToken] | None = None
 
     def authorize_url(self, state: str, code_challenge: str) -> str:
+        """Spotify's consent page; `show_dialog` makes Spotify show it even to a user who
+        authorised the app before, so nobody is linked without seeing what they grant."""
         query = urlencode(
             {
                 "client_id": self._client_id,
@@ -91,6 +93,7 @@ class SpotifyOAuth:
                 "scope": " ".join(SCOPES),
                 "code_challenge_method": "S256",
                 "code_challenge": code_challenge,
+                "show_dialog": "true",
             }
         )
         return f"{self._accounts_url}/authorize?{query}"

@@ -58,8 +58,6 @@ def linked_message(result: LinkResult, first_sync: SyncOutcome | None) -> dict[s
     """The payload that replaces the /link reply once the callback succeeded: first while the
     member's lists are fetched (`first_sync` None), then once that fetch is over."""
     lines = [f"✅ Linked to Spotify as {name_ending_sentence(result.display_name)}"]
-    if result.moved_from is not None:
-        lines.append("This Spotify account was linked to another Discord member; it moved to you.")
     if first_sync is None:
         lines.append(LOADING_NOTE)
     else:
@@ -85,6 +83,11 @@ def link_failed_message(failure: LinkFailure) -> dict[str, object]:
     reasons = {
         LinkFailure.ACCESS_DENIED: "Linking was cancelled on Spotify.",
         LinkFailure.EXPIRED_STATE: "That link expired.",
+        LinkFailure.LINKED_ELSEWHERE: (
+            "That Spotify account is linked to another Discord member, so nothing changed. "
+            "To link it to you, run `/unlink` as that member first. If you did not open the "
+            "link yourself, someone else did: keep your /link links to yourself."
+        ),
         LinkFailure.NOT_ALLOW_LISTED: (
             "Spotify refused: this bot's Spotify app only serves accounts its owner added. "
             "Ask a server admin to add your Spotify e-mail in the Spotify Developer Dashboard."

@@ -1,4 +1,5 @@
-"""The aiohttp web server: the OAuth callback, the /import pages, /healthz and /metrics."""
+"""The aiohttp web server: the /link page, the OAuth callback, the /import pages, /healthz and
+/metrics."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import hdrs, web
 from aiohttp.abc import AbstractAccessLogger
@@ -16,13 +18,32 @@ from aiohttp.typedefs import Handler as RequestHandler
 from bot.services.container import START_PATH
 from bot.services.import_jobs import ImportJobs
 from bot.services.import_links import IMPORT_PATH
-from bot.services.linking import LinkError, LinkingService, LinkResult, PendingLink
-from bot.web.headers import SECURITY_HEADERS
+from bot.services.linking import (
+    STATE_LIFETIME,
+    LinkError,
+    LinkingService,
+    LinkResult,
+    PendingLink,
+)
+from bot.web.headers import CSP, SECURITY_HEADERS
 from bot.web.imports import add_import_routes
 from bot.web.metrics import Handler
-from bot.web.pages import error_page, failure_page, success_page
+from bot.web.pages import error_page, failure_page, start_page, success_page
 
 log = logging.getLogger(__name__)
+
+
+BROWSER_COOKIE = "encore_link"
+SECURE_BROWSER_COOKIE = "__Host-encore_link"
+"""With HTTPS the `__Host-` prefix: the browser then takes the cookie only from this exact
+origin over HTTPS, so a sibling subdomain cannot plant one."""
+
+
+def form_headers(spotify_origin: str) -> dict[str, str]:
+    """The /link page's headers: those of every page, but its form may be sent here and
+    redirected on to Spotify (browsers check `form-action` on the redirect too)."""
+    csp = CSP.format(form_action=f"'self' {spotify_origin}")
+    return {**SECURITY_HEADERS, "Content-Security-Policy": csp}
 
 
 LinkedHook = Callable[[LinkResult], Awaitable[None]]
@@ -80,10 +101,13 @@ def operator_access(token: str | None) -> Callable[[web.BaseRequest], bool]:
     return allowed
 
 
-def _html(text: str, status: int) -> web.Response:
-    return web.Response(
-        text=text, status=status, content_type="text/html", headers=SECURITY_HEADERS
-    )
+def _html(text: str, status: int, headers: Mapping[str, str] = SECURITY_HEADERS) -> web.Response:
+    return web.Response(text=text, status=status, content_type="text/html", headers=headers)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def build_app(
@@ -98,17 +122,28 @@ def build_app(
     imports: ImportJobs | None = None,
     import_max_bytes: int = 0,
     public_origin: str = "",
+    spotify_accounts_url: str = "https://accounts.spotify.com",
+    secure_cookies: bool = False,
 ) -> web.Application:
     """The routes. /metrics and the details of /healthz are for the operator (see
     `operator_access`); anyone else gets 403 from /metrics and only `{"ok": ...}` from
-    /healthz, enough for a load balancer's check."""
+    /healthz, enough for a load balancer's check.
+
+    GET /link shows whom a /link links and binds it to the browser (a cookie, `Secure` with
+    `secure_cookies`, which the public origin being HTTPS calls for); its form POSTs back and
+    is redirected to Spotify; the callback needs the same cookie."""
     may_inspect = operator_access(metrics_token)
+    cookie_name = SECURE_BROWSER_COOKIE if secure_cookies else BROWSER_COOKIE
+    page_headers = form_headers(_origin(spotify_accounts_url))
 
     async def callback(request: web.Request) -> web.Response:
         query = request.query
         try:
             result = await linking.complete(
-                state=query.get("state"), code=query.get("code"), error=query.get("error")
+                state=query.get("state"),
+                code=query.get("code"),
+                error=query.get("error"),
+                browser_secret=request.cookies.get(cookie_name),
             )
         except LinkError as exc:
             log.info("link callback refused: %s", exc.failure.value)
@@ -120,14 +155,41 @@ def build_app(
             return _html(error_page(), 500)
         log.info("member %s linked a Spotify account", result.pending.discord_user_id)
         await _quietly(on_linked(result), "link confirmation")
-        return _html(success_page(result.display_name, result.moved_from is not None), 200)
+        return _html(success_page(result.display_name), 200)
 
-    async def start_link(request: web.Request) -> web.Response:
+    async def link_page(request: web.Request) -> web.Response:
+        state = request.query.get("state")
         try:
-            target = await linking.authorize_url(request.query.get("state"))
+            page = await linking.open_page(state, request.cookies.get(cookie_name))
         except LinkError as exc:
+            log.info("link page refused: %s", exc.failure.value)
             return _html(failure_page(exc.failure), 400)
-        raise web.HTTPFound(target, headers=SECURITY_HEADERS)
+        assert state is not None
+        response = _html(start_page(page, state, START_PATH), 200, page_headers)
+        response.set_cookie(
+            cookie_name,
+            page.browser_secret,
+            path="/",
+            max_age=int(STATE_LIFETIME.total_seconds()),
+            secure=secure_cookies,
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
+
+    async def continue_link(request: web.Request) -> web.Response:
+        form = await request.post()
+        state, token = form.get("state"), form.get("token")
+        try:
+            target = await linking.authorize_url(
+                state if isinstance(state, str) else None,
+                request.cookies.get(cookie_name),
+                token if isinstance(token, str) else None,
+            )
+        except LinkError as exc:
+            log.info("link form refused: %s", exc.failure.value)
+            return _html(failure_page(exc.failure), 400)
+        raise web.HTTPSeeOther(target, headers=page_headers)
 
     async def healthz(request: web.Request) -> web.Response:
         report = dict(await health())
@@ -137,7 +199,8 @@ def build_app(
 
     app = web.Application(client_max_size=64 * 1024)
     app.router.add_get(callback_path, callback)
-    app.router.add_get(START_PATH, start_link)
+    app.router.add_get(START_PATH, link_page)
+    app.router.add_post(START_PATH, continue_link)
     app.router.add_get("/healthz", healthz)
     if metrics is not None:
         scrape = metrics

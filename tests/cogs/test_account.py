@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.db.models import GuildMember, OAuthState, SpotifyLink
+from bot.db.models import Base, GuildMember, OAuthState, SpotifyLink
+from sandbox.browser import consent, forms_of, new_browser, submit, visible_text
 from sandbox.discord_models import StandInGuild, StandInUser
 from tests.helpers.world import World, has_text, link_button_url
 
@@ -19,6 +21,32 @@ pytestmark = pytest.mark.e2e
 async def count_rows(world: World, model: type) -> int:
     async with world.bot.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def link_row(world: World, member_id: int) -> tuple[object, ...] | None:
+    """What a member's link holds (account, tokens, status, dates)."""
+    async with world.bot.sessions() as session:
+        link = await session.get(SpotifyLink, member_id)
+        if link is None:
+            return None
+        return tuple(getattr(link, column.key) for column in SpotifyLink.__table__.columns)
+
+
+async def member_rows(world: World, member_id: int) -> dict[str, int]:
+    """How many rows of each table name the member."""
+    counts = {}
+    async with world.bot.sessions() as session:
+        for table in Base.metadata.sorted_tables:
+            if "discord_user_id" in table.columns:
+                counts[table.name] = int(
+                    await session.scalar(
+                        select(func.count())
+                        .select_from(table)
+                        .where(table.c.discord_user_id == member_id)
+                    )
+                    or 0
+                )
+    return counts
 
 
 async def test_link_flow_updates_the_reply_and_profile_shows_the_account(world: World) -> None:
@@ -54,13 +82,23 @@ async def test_relink_says_as_whom(world: World) -> None:
     assert "Relink" in str(again.buttons())
 
 
-async def test_linking_an_account_elsewhere_moves_it(world: World) -> None:
+async def test_an_account_linked_to_another_member_is_refused_and_left_alone(
+    world: World,
+) -> None:
+    """Changed deliberately (issue 13): this used to move the account to bob and delete
+    alice's data."""
     alice, bob = world.members[:2]
     await world.link(alice, "user0")
-    moved = await world.link(bob, "user0")
-    assert "moved to you" in moved.text()
-    assert await world.bot.services.accounts.find(alice.id) is None
-    assert await world.bot.services.accounts.find(bob.id) is not None
+    before = await link_row(world, alice.id)
+    interaction = await world.run("link", bob)
+    url = link_button_url(await interaction.wait_message())
+    page = await world.follow_link(url, "user0")
+    assert page.status == 400
+    assert "/unlink" in page.text and "alice" not in page.text
+    assert await link_row(world, alice.id) == before
+    assert await world.bot.services.accounts.find(bob.id) is None
+    failed = await interaction.wait_message(has_text("linked to another Discord member"))
+    assert "/unlink" in failed.text()
 
 
 async def callback(world: World, query: str) -> tuple[int, str]:
@@ -89,15 +127,23 @@ async def test_oversized_parameters_are_refused(world: World) -> None:
     assert status == 400
 
 
+async def to_callback(browser: aiohttp.ClientSession, url: str) -> str:
+    """Open a /link URL in `browser`, send its form and consent on Spotify: the callback URL."""
+    async with browser.get(url) as response:
+        assert response.status == 200, await response.text()
+        page = await response.text()
+    sent = await submit(browser, url, page)
+    assert sent.status == 303
+    return await consent(browser, sent.headers["Location"])
+
+
 async def test_replayed_state_is_refused(world: World) -> None:
     alice = world.members[0]
     interaction = await world.run("link", alice)
     url = link_button_url(await interaction.wait_message())
     world.spotify.authorizing_user = "user0"
-    async with aiohttp.ClientSession() as browser:
-        start = await browser.get(url, allow_redirects=False)
-        consent = await browser.get(start.headers["Location"], allow_redirects=False)
-        target = consent.headers["Location"]
+    async with new_browser() as browser:
+        target = await to_callback(browser, url)
         first = await browser.get(target)
         assert first.status == 200
         second = await browser.get(target)
@@ -114,7 +160,7 @@ async def test_expired_state_shows_expired_page_and_links_nothing(world: World) 
         state = (await session.scalars(select(OAuthState))).one()
         state.expires_at = state.created_at
         await session.commit()
-    async with aiohttp.ClientSession() as browser:
+    async with new_browser() as browser:
         start = await browser.get(url, allow_redirects=False)
         assert start.status == 400
         assert "expired" in await start.text()
@@ -141,11 +187,10 @@ async def test_code_refused_by_token_endpoint(world: World) -> None:
     interaction = await world.run("link", alice)
     url = link_button_url(await interaction.wait_message())
     world.spotify.authorizing_user = "user0"
-    async with aiohttp.ClientSession() as browser:
-        start = await browser.get(url, allow_redirects=False)
-        consent = await browser.get(start.headers["Location"], allow_redirects=False)
+    async with new_browser() as browser:
+        target = await to_callback(browser, url)
         world.spotify.expire_authorization_codes()
-        result = await browser.get(consent.headers["Location"])
+        result = await browser.get(target)
         assert result.status == 400
         assert "did not accept" in await result.text()
     assert await count_rows(world, SpotifyLink) == 0
@@ -159,6 +204,132 @@ async def test_not_allow_listed_account_gets_clear_page(world: World) -> None:
     assert response.status == 400
     assert await count_rows(world, SpotifyLink) == 0
     await interaction.wait_message(has_text("Developer Dashboard"))
+
+
+PAGE_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def assert_page_headers(response: aiohttp.ClientResponse, form_action: str) -> None:
+    for name, value in PAGE_HEADERS.items():
+        assert response.headers[name] == value
+    csp = [part.strip() for part in response.headers["Content-Security-Policy"].split(";")]
+    assert csp[0] == "default-src 'none'"
+    assert "frame-ancestors 'none'" in csp
+    assert f"form-action {form_action}" in csp
+    assert not any("http" in part for part in csp if not part.startswith("form-action"))
+
+
+async def test_the_link_page_names_the_member_and_goes_on_only_through_its_form(
+    world: World,
+) -> None:
+    alice = world.members[0]
+    url = link_button_url(await world.answer("link", alice))
+    async with new_browser() as browser:
+        async with browser.get(url, allow_redirects=False) as response:
+            assert response.status == 200
+            page = await response.text()
+            assert_page_headers(response, f"'self' {world.spotify.accounts_url}")
+            cookie = response.cookies["encore_link"]
+        assert f"You are linking Spotify to @{alice.name} in Encore Test" in visible_text(page)
+        assert "http-equiv" not in page and "<script" not in page
+        [form] = forms_of(page)
+        assert (form.method, form.action, sorted(form.fields)) == (
+            "post",
+            "/link",
+            ["state", "token"],
+        )
+        assert cookie["httponly"] and cookie["samesite"] == "Lax" and not cookie["secure"]
+        assert cookie["path"] == "/"
+
+        forged = await submit(browser, url, page, changes={"token": "forged"})
+        assert forged.status == 400
+        assert world.spotify.requests_to("/authorize") == []
+        sent = await submit(browser, url, page)
+        assert sent.status == 303
+        assert_page_headers(sent, f"'self' {world.spotify.accounts_url}")
+        target = urlsplit(sent.headers["Location"])
+        assert f"{target.scheme}://{target.netloc}" == world.spotify.accounts_url
+        assert parse_qs(target.query)["show_dialog"] == ["true"]
+
+
+async def test_spotify_shows_its_consent_page_even_to_a_member_who_authorised_before(
+    world: World,
+) -> None:
+    alice = world.members[0]
+    await world.link(alice, "user0")
+    assert "user0" in world.spotify.accounts.authorized
+    url = link_button_url(await world.answer("link", alice))
+    async with new_browser() as browser:
+        async with browser.get(url) as response:
+            page = await response.text()
+        sent = await submit(browser, url, page)
+        async with browser.get(sent.headers["Location"], allow_redirects=False) as spotify:
+            assert spotify.status == 200
+            assert forms_of(await spotify.text())
+
+
+async def test_the_link_works_only_in_the_browser_that_opened_it_first(world: World) -> None:
+    alice = world.members[0]
+    interaction = await world.run("link", alice)
+    url = link_button_url(await interaction.wait_message())
+    world.spotify.authorizing_user = "user0"
+    async with new_browser() as first, new_browser() as second:
+        target = await to_callback(first, url)
+        async with second.get(url) as late:
+            assert late.status == 400
+            assert "another browser" in visible_text(await late.text())
+        async with second.get(target) as stolen:
+            assert stolen.status == 400
+            assert "another browser" in visible_text(await stolen.text())
+        async with aiohttp.ClientSession() as cookieless, cookieless.get(target) as bare:
+            assert bare.status == 400
+        assert world.spotify.requests_to("/api/token") == []
+        async with first.get(target) as done:
+            assert done.status == 200
+    await interaction.wait_message(has_text("Linked to Spotify"))
+
+
+async def test_a_shared_link_does_not_take_over_an_account(world: World) -> None:
+    """Issue 13: alice runs /link and sends the URL to bob, who is linked already and has
+    authorised Encore on Spotify. Bob sees whom the page links; if he goes on anyway, his
+    Spotify account stays his, with his data; and nobody else can use the link after him."""
+    alice, bob = world.members[:2]
+    await world.link(bob, "user1")
+    await world.answer("top artists", bob)
+    bob_before = await link_row(world, bob.id)
+    bob_data = await member_rows(world, bob.id)
+    assert bob_data["top_snapshots"] > 0
+    interaction = await world.run("link", alice)
+    url = link_button_url(await interaction.wait_message())
+
+    world.spotify.authorizing_user = "user1"
+    async with new_browser() as bobs_browser, new_browser() as third_browser:
+        async with bobs_browser.get(url) as response:
+            page = await response.text()
+        assert f"linking Spotify to @{alice.name} in Encore Test" in visible_text(page)
+        async with third_browser.get(url) as third:
+            assert third.status == 400
+            assert "another browser" in visible_text(await third.text())
+        sent = await submit(bobs_browser, url, page)
+        async with bobs_browser.get(sent.headers["Location"], allow_redirects=False) as shown:
+            assert shown.status == 200, "Spotify's consent page is not skipped"
+        target = await consent(bobs_browser, sent.headers["Location"])
+        async with bobs_browser.get(target) as result:
+            assert result.status == 400
+            text = visible_text(await result.text())
+
+    assert "linked to another Discord member" in text and "/unlink" in text
+    assert bob.name not in text
+    assert await link_row(world, bob.id) == bob_before
+    assert await member_rows(world, bob.id) == bob_data
+    assert bob.id in world.bot.services.accounts.linked
+    assert await world.bot.services.accounts.find(alice.id) is None
+    await interaction.wait_message(has_text("linked to another Discord member"))
 
 
 async def test_callback_pages_carry_security_headers(world: World) -> None:

@@ -2,12 +2,13 @@ import base64
 import hashlib
 import secrets
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import aiohttp
 import pytest
 
 from bot.spotify.oauth import SCOPES
+from sandbox.browser import forms_of, submit
 from sandbox.spotify import SpotifySandbox
 from sandbox.spotify_oauth import redirect_uri_problem
 from tests.helpers.spotify_sandbox import SandboxFactory
@@ -27,9 +28,11 @@ async def authorize(
     http: aiohttp.ClientSession,
     *,
     challenge: str | None = None,
+    decision: str | None = "accept",
     **overrides: str,
 ) -> tuple[int, dict[str, list[str]], str]:
-    """Status, redirect query and body of a consent-page visit."""
+    """Status, redirect query and body of a consent-page visit; a consent page shown is
+    answered with `decision` (None: not answered, its status and body are returned)."""
     params = {
         "client_id": "sandbox-client",
         "response_type": "code",
@@ -39,11 +42,14 @@ async def authorize(
         **({"code_challenge": challenge, "code_challenge_method": "S256"} if challenge else {}),
         **overrides,
     }
-    async with http.get(
-        sandbox.accounts_url + "/authorize", params=params, allow_redirects=False
-    ) as response:
+    url = f"{sandbox.accounts_url}/authorize?{urlencode(params)}"
+    async with http.get(url, allow_redirects=False) as response:
+        status, body = response.status, await response.text()
         location = response.headers.get("Location", "")
-        return response.status, parse_qs(urlsplit(location).query), await response.text()
+    if status == 200 and decision is not None:
+        answer = await submit(http, url, body, button=("decision", decision))
+        status, location = answer.status, answer.headers.get("Location", "")
+    return status, parse_qs(urlsplit(location).query), body
 
 
 async def token(
@@ -165,6 +171,40 @@ async def test_bad_authorization_requests_redirect_with_an_error(
     status, query, _ = await authorize(spotify_sandbox, sandbox_http, **overrides)
 
     assert status == 302 and query["error"] == [error]
+
+
+async def test_the_consent_page_is_skipped_only_for_an_app_the_user_authorised(
+    spotify_sandbox: SpotifySandbox, sandbox_http: aiohttp.ClientSession
+) -> None:
+    spotify_sandbox.authorizing_user = "user2"
+    first = await authorize(spotify_sandbox, sandbox_http, decision=None)
+    assert first[0] == 200
+    [form] = forms_of(first[2])
+    assert form.method == "post" and form.buttons == {"decision": ["accept", "cancel"]}
+    assert "user2" in first[2]
+
+    accepted = await authorize(spotify_sandbox, sandbox_http)
+    again = await authorize(spotify_sandbox, sandbox_http, decision=None)
+    forced = await authorize(spotify_sandbox, sandbox_http, decision=None, show_dialog="true")
+    more = await authorize(
+        spotify_sandbox, sandbox_http, decision=None, scope="user-read-playback-state"
+    )
+
+    assert accepted[0] == 302 and "code" in accepted[1]
+    assert again[0] == 302 and "code" in again[1] and again[2] == ""
+    assert forced[0] == 200 and forms_of(forced[2])
+    assert more[0] == 200, "a scope not granted yet shows the page"
+    spotify_sandbox.revoke("user2")
+    assert (await authorize(spotify_sandbox, sandbox_http, decision=None))[0] == 200
+
+
+async def test_cancel_on_the_consent_page_redirects_with_access_denied(
+    spotify_sandbox: SpotifySandbox, sandbox_http: aiohttp.ClientSession
+) -> None:
+    status, query, _ = await authorize(spotify_sandbox, sandbox_http, decision="cancel")
+
+    assert status == 302 and query == {"error": ["access_denied"], "state": ["s-1"]}
+    assert "user0" not in spotify_sandbox.accounts.authorized
 
 
 def test_redirect_uri_rules() -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.vault import TokenVault
 from bot.services.container import Services, start_url
+from sandbox.browser import consent
 from sandbox.demo import encore_settings
 from sandbox.spotify import SpotifySandbox
 
@@ -40,10 +41,14 @@ async def test_a_link_made_by_linking_is_known_to_accounts_at_once(
     )
     assert url.startswith("http://127.0.0.1:8123/link?state=")
     spotify_sandbox.authorizing_user = "user0"
-    authorize = await services.linking.authorize_url(parse_qs(urlsplit(url).query)["state"][0])
-    async with http.get(authorize, allow_redirects=False) as response:
-        callback = parse_qs(urlsplit(response.headers["Location"]).query)
+    state = parse_qs(urlsplit(url).query)["state"][0]
+    page = await services.linking.open_page(state, None)
+    authorize = await services.linking.authorize_url(state, page.browser_secret, page.form_token)
+    callback = parse_qs(urlsplit(await consent(http, authorize)).query)
     await services.linking.complete(
-        state=callback["state"][0], code=callback["code"][0], error=None
+        state=callback["state"][0],
+        code=callback["code"][0],
+        error=None,
+        browser_secret=page.browser_secret,
     )
     assert 1 in services.accounts.linked

@@ -13,6 +13,7 @@ from bot.spotify.client import SpotifyClient, SpotifyUserApi
 from bot.spotify.errors import InvalidGrant, MissingScope, NotAllowListed
 from bot.spotify.oauth import SCOPES, SpotifyOAuth, new_pkce, new_state
 from sandbox import population
+from sandbox.browser import consent
 from sandbox.spotify import SpotifySandbox
 from tests.spotify.conftest import FakeTokens
 
@@ -66,10 +67,7 @@ async def test_link_flow(
     state, pkce = new_state(), new_pkce()
     spotify_sandbox.authorizing_user = "user3"
 
-    async with http.get(
-        sandbox_oauth.authorize_url(state, pkce.challenge), allow_redirects=False
-    ) as consent:
-        location = urlsplit(consent.headers["Location"])
+    location = urlsplit(await consent(http, sandbox_oauth.authorize_url(state, pkce.challenge)))
     query = {k: v[0] for k, v in parse_qs(location.query).items()}
     assert query["state"] == state
     tokens = await sandbox_oauth.exchange_code(query["code"], pkce.verifier)

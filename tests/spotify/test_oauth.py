@@ -69,6 +69,7 @@ def test_authorize_url(oauth: SpotifyOAuth, fake: FakeSpotify) -> None:
         "scope": " ".join(SCOPES),
         "code_challenge_method": "S256",
         "code_challenge": "the-challenge",
+        "show_dialog": "true",
     }
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import session_scope
 from bot.db.models import OAuthState
-from bot.store.oauth_states import get_state, replace_state, take_state
+from bot.store.oauth_states import bind_browser, get_state, replace_state, take_state
 from tests.helpers.community import NOW
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -64,3 +64,26 @@ async def test_a_state_is_taken_once(db_sessions: Sessions) -> None:
     async with session_scope(db_sessions) as session:
         assert await take_state(session, "a") is None
         assert await get_state(session, "a") is None
+
+
+async def test_a_state_is_bound_to_the_first_browser_only(db_sessions: Sessions) -> None:
+    await start(db_sessions, "a", 1)
+    async with session_scope(db_sessions) as session:
+        assert await bind_browser(session, "a", "first")
+        assert not await bind_browser(session, "a", "second")
+        assert not await bind_browser(session, "missing", "first")
+    async with db_sessions() as session:
+        row = await get_state(session, "a")
+    assert row is not None and row.browser_hash == "first"
+
+
+async def test_a_bound_state_is_taken_only_by_its_browser(db_sessions: Sessions) -> None:
+    await start(db_sessions, "a", 1)
+    async with session_scope(db_sessions) as session:
+        await bind_browser(session, "a", "first")
+    async with session_scope(db_sessions) as session:
+        assert await take_state(session, "a", browser_hash="second") is None
+    async with session_scope(db_sessions) as session:
+        taken = await take_state(session, "a", browser_hash="first")
+    assert taken is not None and (taken.discord_user_id, taken.browser_hash) == (1, "first")
+    assert await hashes(db_sessions) == set()

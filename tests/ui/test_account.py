@@ -65,7 +65,6 @@ def test_the_link_confirmation_never_doubles_the_period_of_a_name() -> None:
         pending=PendingLink(1, 2, None, None),
         display_name="Yuki W.",
         spotify_user_id="yuki",
-        moved_from=None,
     )
     content = str(linked_message(result, None)["content"])
     assert content.startswith("✅ Linked to Spotify as **Yuki W.**")

@@ -1,8 +1,8 @@
 """Import links: a member's one-time link to the /import upload page, stored as a hash of its
 token with the /import interaction token (encrypted) so the reply can show the result.
 
-Revision ID: 0010
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-05
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
+revision: str = "0007"
 down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
