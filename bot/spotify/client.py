@@ -136,7 +136,8 @@ def _json(raw: bytes) -> Any:
         raise SpotifyError("Spotify sent a response that is not JSON") from exc
 
 
-def _expiring(expires_at: datetime) -> bool:
+def expiring(expires_at: datetime) -> bool:
+    """Whether the access token expires within `REFRESH_MARGIN` (or already has)."""
     if expires_at.tzinfo is None:
         expires_at = expires_at.replace(tzinfo=UTC)
     return expires_at - datetime.now(UTC) <= REFRESH_MARGIN
@@ -331,7 +332,7 @@ class SpotifyClient:
 
     async def _fresh_token(self, tokens: TokenProvider) -> str:
         token, expires_at = await tokens.current_token()
-        if _expiring(expires_at):
+        if expiring(expires_at):
             return await self._refreshed_token(tokens, stale=token)
         return token
 
@@ -347,7 +348,7 @@ class SpotifyClient:
     @staticmethod
     async def _refresh_unless_done(tokens: TokenProvider, stale: str) -> str:
         token, expires_at = await tokens.current_token()
-        if token != stale and not _expiring(expires_at):
+        if token != stale and not expiring(expires_at):
             return token
         return await tokens.refresh()
 
