@@ -72,6 +72,7 @@ class Runtime:
         self.services = Services.build(settings, self.http, self.sessions, vault)
         self.services.spotify.on_response = self.metrics.spotify_response
         self.services.spotify.on_cooldown = self.metrics.spotify_cooldown
+        await self.services.limits.start(hold=self.services.spotify.hold_cooldown)
         self._editor = InteractionEditor(self.http)
         linked = self.services.accounts.linked
         await linked.load()
@@ -158,6 +159,7 @@ class Runtime:
         await asyncio.gather(*tasks, return_exceptions=True)
         if getattr(self, "services", None) is not None:
             await self.services.members.drain()
+            await self.services.limits.close()
         if self.web is not None:
             await self.web.close()
         if getattr(self, "http", None) is not None:

@@ -16,6 +16,7 @@ from bot.services.artwork import ArtworkFetcher
 from bot.services.charts import ChartService
 from bot.services.community import CommunityService
 from bot.services.library import LibraryService
+from bot.services.limits import SharedLimits
 from bot.services.linking import LinkingService
 from bot.services.members import MembershipService
 from bot.services.server_playlist import ServerPlaylistService
@@ -48,6 +49,7 @@ class Services:
     community: CommunityService
     server_playlist: ServerPlaylistService
     sync: SyncService
+    limits: SharedLimits
 
     @classmethod
     def build(
@@ -73,6 +75,12 @@ class Services:
             interactive_max_wait=settings.SPOTIFY_INTERACTIVE_MAX_WAIT,
             background_max_wait=settings.SPOTIFY_BACKGROUND_MAX_WAIT,
         )
+        limits = SharedLimits(
+            sessions,
+            sync_budget=settings.SPOTIFY_SYNC_BUDGET,
+            interactive_share=settings.SPOTIFY_INTERACTIVE_SHARE,
+        )
+        spotify.limits = limits
         accounts = AccountService(sessions, vault, oauth, spotify)
         top = TopService(sessions, accounts, timedelta(minutes=settings.SNAPSHOT_MAX_AGE_MINUTES))
         community = CommunityService(sessions)
@@ -100,6 +108,7 @@ class Services:
                 accounts,
                 spotify,
                 interval=timedelta(hours=settings.SYNC_INTERVAL_HOURS),
-                budget=settings.SPOTIFY_SYNC_BUDGET,
+                budget=limits,
             ),
+            limits=limits,
         )
