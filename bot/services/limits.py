@@ -26,7 +26,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from bot.db.engine import Session, Sessions, session_scope
 from bot.services.budget import DEFAULT_WINDOW_SECONDS
@@ -58,6 +58,7 @@ class SharedLimits:
         batch: int = DEFAULT_BATCH,
         poll_seconds: float = POLL_SECONDS,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         name: str = APP_LIMITS,
     ) -> None:
         if sync_budget < 1:
@@ -71,6 +72,7 @@ class SharedLimits:
         self._batch = batch
         self._poll_seconds = poll_seconds
         self._clock = clock
+        self._sleep = sleep
         self._name = name
         self._ready = False
         self._grants: deque[float] = deque()
@@ -106,9 +108,9 @@ class SharedLimits:
         self._seen(until)
 
     @contextlib.asynccontextmanager
-    async def spend(self) -> AsyncIterator[None]:
+    async def spend(self) -> AsyncIterator[float]:
         """Wait for this process's next background grant (what `RequestBudget.spend` is for
-        one process)."""
+        one process); gives the grant's time."""
         async with self._turn:
             now = self._clock()
             while self._grants and self._grants[0] < now - self.spacing:
@@ -120,10 +122,11 @@ class SharedLimits:
                     )
                 self._seen(grants.cooldown_until)
                 self._grants.extend(grants.times())
-            delay = self._grants.popleft() - self._clock()
+            at = self._grants.popleft()
+            delay = at - self._clock()
             if delay > 0:
-                await asyncio.sleep(delay)
-        yield
+                await self._sleep(delay)
+        yield at
 
     async def count_interactive(self) -> None:
         """Count one command's request; a database round trip every `batch` requests. A
@@ -167,7 +170,7 @@ class SharedLimits:
 
     async def _poll_forever(self) -> None:
         while True:
-            await asyncio.sleep(self._poll_seconds)
+            await self._sleep(self._poll_seconds)
             try:
                 await self.poll()
             except Exception:

@@ -69,7 +69,7 @@ class Budget(Protocol):
     """What the sync spends: `RequestBudget` (this process alone) or `SharedLimits` (every
     process of the deployment)."""
 
-    def spend(self) -> AbstractAsyncContextManager[None]: ...
+    def spend(self) -> AbstractAsyncContextManager[object]: ...
 
 
 class SyncOutcome(StrEnum):
