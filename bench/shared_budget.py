@@ -240,7 +240,7 @@ async def run(args: argparse.Namespace, data_dir: Path) -> None:
                 child.send_signal(signal.SIGTERM)
             for child in children:
                 await asyncio.wait_for(child.wait(), 30)
-            api = [r for r in sandbox.requests_to("/me/top")]
+            api = sandbox.requests_to("/me/top")
             sent = sorted(
                 (s for p in proxies.values() for s in p.sent if s.path.startswith("/me/top")),
                 key=lambda s: s.at,

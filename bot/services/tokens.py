@@ -126,10 +126,12 @@ class MemberTokens:
         ciphertext (the link is marked after the lock is released)."""
         async with session_scope(self._sessions) as session:
             link = self._check(await lock_link(session, self._user_id))
-            changed = self._seen is not None and link.access_token_enc != self._seen
+            changed = (
+                self._seen is not None
+                and link.access_token_enc != self._seen
+                and not expiring(link.access_expires_at)
+            )
             blob = link.access_token_enc if changed else link.refresh_token_enc
-            if changed and expiring(link.access_expires_at):
-                changed, blob = False, link.refresh_token_enc
             try:
                 plain = self._decrypt(blob)
             except TokenUndecryptable:
