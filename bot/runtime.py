@@ -67,6 +67,7 @@ class Runtime:
         self.services = Services.build(settings, self.http, self.sessions, vault)
         self.services.spotify.on_response = self.metrics.spotify_response
         self.services.spotify.on_cooldown = self.metrics.spotify_cooldown
+        await self.services.limits.start(hold=self.services.spotify.hold_cooldown)
         self._editor = InteractionEditor(self.http)
         imports = self.services.imports
         imports.on_started = self._on_import_started
@@ -175,6 +176,7 @@ class Runtime:
         if getattr(self, "services", None) is not None:
             await self.services.imports.close()
             await self.services.members.drain()
+            await self.services.limits.close()
         if self.web is not None:
             await self.web.close()
         if getattr(self, "http", None) is not None:

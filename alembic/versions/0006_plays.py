@@ -2,7 +2,7 @@
 name lookups for items known only by name, and the per-day and all-time aggregates rankings read.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-04
 """
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -358,6 +359,25 @@ class GuildBoardSize(Base):
     kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     time_range: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     item_count: Mapped[int] = mapped_column(Integer)
+
+
+class SpotifyLimits(Base):
+    """Spotify's per-app rate limit, shared by every process of a deployment (one row per app).
+
+    Times are Unix seconds (every process's own clock, kept in step by NTP). `sync_next_at` is
+    when the next background request may go (grants are spaced evenly and claimed a few at a
+    time); `interactive_used` counts commands' requests in the fixed window
+    `interactive_window` (Unix seconds // window); `cooldown_until` is the end of the longest
+    Retry-After any process was given.
+    """
+
+    __tablename__ = "spotify_limits"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sync_next_at: Mapped[float] = mapped_column(Float, default=0.0)
+    interactive_window: Mapped[int] = mapped_column(BigInteger, default=0)
+    interactive_used: Mapped[int] = mapped_column(Integer, default=0)
+    cooldown_until: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 # Who-knows reads an item's listeners in rank order straight from this index, and stops early.

@@ -87,12 +87,19 @@ class AccountService:
         self.linked.mark(discord_user_id, account is not None and account.usable)
         return account
 
-    async def mark(self, discord_user_id: int, status: LinkStatus) -> None:
-        """Mark an active link unusable (revoked, broken, not allow-listed)."""
-        self.linked.mark(discord_user_id, False)
+    async def mark(
+        self, discord_user_id: int, status: LinkStatus, *, if_refresh_enc: bytes | None = None
+    ) -> None:
+        """Mark an active link unusable (revoked, broken, not allow-listed); with
+        `if_refresh_enc`, only while it still holds that refresh token (see `mark_link`)."""
         async with session_scope(self._sessions, shared_writes=True) as session:
-            await mark_link(session, discord_user_id, status)
-        log.warning("link of member %s marked %s", discord_user_id, status.value)
+            marked = await mark_link(
+                session, discord_user_id, status, if_refresh_enc=if_refresh_enc
+            )
+        if marked or if_refresh_enc is None:
+            self.linked.mark(discord_user_id, False)
+        if marked:
+            log.warning("link of member %s marked %s", discord_user_id, status.value)
 
     def api(self, discord_user_id: int, *, interactive: bool = True) -> SpotifyUserApi:
         tokens = MemberTokens(

@@ -1,4 +1,5 @@
-"""A rolling-window request budget: the background sync's share of the app's Spotify rate limit."""
+"""A rolling-window request budget for one process alone (a sync built with a number; a
+deployment's processes share `bot.services.limits.SharedLimits` instead)."""
 
 from __future__ import annotations
 

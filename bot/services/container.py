@@ -21,6 +21,7 @@ from bot.services.import_links import ImportLinks
 from bot.services.imports import ZipLimits, store_sink
 from bot.services.imports.importer import Recorder
 from bot.services.library import LibraryService
+from bot.services.limits import SharedLimits
 from bot.services.linking import LinkingService
 from bot.services.members import MembershipService
 from bot.services.server_playlist import ServerPlaylistService
@@ -64,6 +65,7 @@ class Services:
     server_playlist: ServerPlaylistService
     sync: SyncService
     imports: ImportJobs
+    limits: SharedLimits
 
     @classmethod
     def build(
@@ -89,6 +91,12 @@ class Services:
             interactive_max_wait=settings.SPOTIFY_INTERACTIVE_MAX_WAIT,
             background_max_wait=settings.SPOTIFY_BACKGROUND_MAX_WAIT,
         )
+        limits = SharedLimits(
+            sessions,
+            sync_budget=settings.SPOTIFY_SYNC_BUDGET,
+            interactive_share=settings.SPOTIFY_INTERACTIVE_SHARE,
+        )
+        spotify.limits = limits
         accounts = AccountService(sessions, vault, oauth, spotify)
         top = TopService(sessions, accounts, timedelta(minutes=settings.SNAPSHOT_MAX_AGE_MINUTES))
         community = CommunityService(sessions, top)
@@ -118,7 +126,7 @@ class Services:
                 accounts,
                 spotify,
                 interval=timedelta(hours=settings.SYNC_INTERVAL_HOURS),
-                budget=settings.SPOTIFY_SYNC_BUDGET,
+                budget=limits,
             ),
             imports=ImportJobs(
                 ImportLinks(sessions, vault, base_url=web_origin(settings)),
@@ -128,4 +136,5 @@ class Services:
                 limits=ZipLimits(max_total_bytes=settings.IMPORT_MAX_UNPACKED_BYTES),
                 may_record=recording_allowed,
             ),
+            limits=limits,
         )

@@ -26,10 +26,11 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from bot.db.engine import Session, Sessions, is_retryable_conflict, session_scope
 from bot.domain import ItemKind, LinkBroken, LinkStatus, NotLinked, TimeRange
@@ -62,6 +63,13 @@ RETRY_BACKOFF = timedelta(minutes=2)
 IDLE_POLL_SECONDS = 60.0
 MIN_IDLE_SECONDS = 1.0
 STORE_ATTEMPTS = 3
+
+
+class Budget(Protocol):
+    """What the sync spends: `RequestBudget` (this process alone) or `SharedLimits` (every
+    process of the deployment)."""
+
+    def spend(self) -> AbstractAsyncContextManager[object]: ...
 
 
 class SyncOutcome(StrEnum):
@@ -112,8 +120,9 @@ async def _update_held(session: Session, claim: _Claim, **values: datetime) -> N
 class SyncService:
     """Keeps linked members' top artists and tracks (3 ranges each) stored and fresh.
 
-    `budget` requests per `window` seconds is what the sync may spend; the rest of Spotify's
-    rate limit is left to interactive commands. The client's shared 429 cooldown is slept out
+    `budget` requests per `window` seconds is what the sync may spend (a number: this process
+    alone; or a shared `Budget`); the rest of Spotify's rate limit is left to interactive
+    commands. The client's shared 429 cooldown is slept out
     before every request, and the member API is background-flavoured (`interactive=False`) so
     the client itself waits out Retry-After values up to its background cap.
     """
@@ -125,7 +134,7 @@ class SyncService:
         spotify_client: SpotifyClient,
         *,
         interval: timedelta,
-        budget: int,
+        budget: int | Budget,
         clock: Callable[[], datetime] = _now,
         window: float = DEFAULT_WINDOW_SECONDS,
         concurrency: int = DEFAULT_CONCURRENCY,
@@ -137,7 +146,7 @@ class SyncService:
         self._accounts = accounts
         self._client = spotify_client
         self._interval = interval
-        self._budget = RequestBudget(budget, window)
+        self._budget = RequestBudget(budget, window) if isinstance(budget, int) else budget
         self._clock = clock
         self._stopping = asyncio.Event()
         self._concurrency = concurrency

@@ -54,7 +54,7 @@ from bot.spotify.models import (
 )
 from bot.spotify.oauth import SpotifyOAuth
 from bot.spotify.paging import PAGE_SIZE, iter_cursor, iter_offset
-from bot.spotify.ratelimit import Cooldown
+from bot.spotify.ratelimit import Cooldown, SharedLimits
 from bot.spotify.responses import (
     error_from_status,
     forbidden_error,
@@ -137,7 +137,8 @@ def _json(raw: bytes) -> Any:
         raise SpotifyError("Spotify sent a response that is not JSON") from exc
 
 
-def _expiring(expires_at: datetime) -> bool:
+def expiring(expires_at: datetime) -> bool:
+    """Whether the access token expires within `REFRESH_MARGIN` (or already has)."""
     if expires_at.tzinfo is None:
         expires_at = expires_at.replace(tzinfo=UTC)
     return expires_at - datetime.now(UTC) <= REFRESH_MARGIN
@@ -176,20 +177,26 @@ class SpotifyClient:
         self._backoff_cap = backoff_cap
         self.on_response = on_response
         self.on_cooldown = on_cooldown
+        self.limits: SharedLimits | None = None
+        """The deployment's shared limits: told of every 429, and counts commands' requests."""
         self._cooldown = Cooldown()
         self._refreshes: dict[Hashable, asyncio.Task[str]] = {}
 
     def user(self, tokens: TokenProvider, *, interactive: bool = True) -> SpotifyUserApi:
         max_wait = self.interactive_max_wait if interactive else self.background_max_wait
-        return SpotifyUserApi(self, tokens, max_wait=max_wait)
+        return SpotifyUserApi(self, tokens, max_wait=max_wait, interactive=interactive)
 
     def app(self, tokens: TokenProvider, *, interactive: bool = False) -> SpotifyAppApi:
         """The app's own view; `tokens` is usually `AppTokens(oauth)`."""
         max_wait = self.interactive_max_wait if interactive else self.background_max_wait
-        return SpotifyAppApi(self, tokens, max_wait=max_wait)
+        return SpotifyAppApi(self, tokens, max_wait=max_wait, interactive=interactive)
 
     def cooldown_remaining(self) -> float:
         return self._cooldown.remaining()
+
+    def hold_cooldown(self, seconds: float) -> None:
+        """Pause every request for `seconds` from now: a cooldown another process was given."""
+        self._cooldown.hold(seconds)
 
     async def request(
         self,
@@ -203,10 +210,12 @@ class SpotifyClient:
         json: Any = None,
         needs: Needs | None = None,
         app: bool = False,
+        interactive: bool = False,
     ) -> Any:
         """One API call with cooldown, token refresh, retries and typed errors; returns JSON
         (None for an empty answer such as 204). `app`: the token is the app's, not a member's,
-        so a 403 says nothing about an allow-list."""
+        so a 403 says nothing about an allow-list. `interactive`: made for a command, so
+        counted in the shared limits (background requests spend the sync's budget instead)."""
         path = template.format(**{k: quote(v, safe="") for k, v in (path_args or {}).items()})
         url = self._api_url + path
         if needs is None:
@@ -215,6 +224,8 @@ class SpotifyClient:
         failures = 0
         rate_limits = 0
         while True:
+            if interactive and self.limits is not None:
+                await self.limits.count_interactive()
             await self._cooldown.wait(max_wait)
             token = refreshed_token or await self._fresh_token(tokens)
             try:
@@ -234,6 +245,8 @@ class SpotifyClient:
             if status == 429:
                 retry_after = parse_retry_after(retry_after_header)
                 self._report_cooldown(self._cooldown.hold(retry_after))
+                if self.limits is not None:
+                    self.limits.rate_limited(retry_after)
                 rate_limits += 1
                 log.warning("Spotify rate limit on %s %s: %.0f s", method, template, retry_after)
                 error = error_from_status(status, body, retry_after=retry_after)
@@ -265,17 +278,19 @@ class SpotifyClient:
                     type(error) is Forbidden
                     and not profile
                     and not app
-                    and await self._profile_refused(tokens, max_wait)
+                    and await self._profile_refused(tokens, max_wait, interactive=interactive)
                 ):
                     raise NotAllowListed(str(error), status=403, body=error.body) from error
                 raise error
             raise error_from_status(status, body)
 
-    async def _profile_refused(self, tokens: TokenProvider, max_wait: float) -> bool:
+    async def _profile_refused(
+        self, tokens: TokenProvider, max_wait: float, *, interactive: bool
+    ) -> bool:
         """Whether GET /me is refused too: a 403 anywhere else is then the Development-Mode
         allow-list, which Spotify only tells apart by message text (which we never read)."""
         try:
-            await self.request(tokens, "GET", "/me", max_wait=max_wait)
+            await self.request(tokens, "GET", "/me", max_wait=max_wait, interactive=interactive)
         except NotAllowListed:
             return True
         except SpotifyError:
@@ -332,7 +347,7 @@ class SpotifyClient:
 
     async def _fresh_token(self, tokens: TokenProvider) -> str:
         token, expires_at = await tokens.current_token()
-        if _expiring(expires_at):
+        if expiring(expires_at):
             return await self._refreshed_token(tokens, stale=token)
         return token
 
@@ -348,7 +363,7 @@ class SpotifyClient:
     @staticmethod
     async def _refresh_unless_done(tokens: TokenProvider, stale: str) -> str:
         token, expires_at = await tokens.current_token()
-        if token != stale and not _expiring(expires_at):
+        if token != stale and not expiring(expires_at):
             return token
         return await tokens.refresh()
 
@@ -362,10 +377,18 @@ class SpotifyClient:
 class SpotifyUserApi:
     """The endpoints, for one member."""
 
-    def __init__(self, client: SpotifyClient, tokens: TokenProvider, *, max_wait: float) -> None:
+    def __init__(
+        self,
+        client: SpotifyClient,
+        tokens: TokenProvider,
+        *,
+        max_wait: float,
+        interactive: bool = False,
+    ) -> None:
         self._client = client
         self._tokens = tokens
         self._max_wait = max_wait
+        self._interactive = interactive
 
     async def _call(
         self,
@@ -386,6 +409,7 @@ class SpotifyUserApi:
             params=params,
             json=json,
             needs=needs,
+            interactive=self._interactive,
         )
 
     async def _one(self, template: str, model: type[M], item_id: str) -> M:
@@ -620,10 +644,18 @@ class SpotifyAppApi:
     """The endpoints an app token may call (single catalog reads), under the same cooldown,
     retries and response hooks as the members' calls."""
 
-    def __init__(self, client: SpotifyClient, tokens: TokenProvider, *, max_wait: float) -> None:
+    def __init__(
+        self,
+        client: SpotifyClient,
+        tokens: TokenProvider,
+        *,
+        max_wait: float,
+        interactive: bool = False,
+    ) -> None:
         self._client = client
         self._tokens = tokens
         self._max_wait = max_wait
+        self._interactive = interactive
 
     async def track(self, id: str) -> Track:
         """One track with its artists' and album's ids (there is no batch read for new apps)."""
@@ -634,6 +666,7 @@ class SpotifyAppApi:
             max_wait=self._max_wait,
             path_args={"id": id},
             app=True,
+            interactive=self._interactive,
         )
         return _parse(Track, data)
 

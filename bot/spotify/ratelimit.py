@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from bot.spotify.errors import RateLimited
 
@@ -33,3 +34,14 @@ class Cooldown:
             if remaining > max_wait:
                 raise RateLimited(remaining)
             await asyncio.sleep(remaining)
+
+
+class SharedLimits(Protocol):
+    """The app's limits as every process of a deployment shares them (the services hold the
+    implementation; the client only reports to it)."""
+
+    async def count_interactive(self) -> None:
+        """Count one request made for a command (may take a short database round trip)."""
+
+    def rate_limited(self, retry_after: float) -> None:
+        """Tell the other processes about a 429's Retry-After (without waiting)."""

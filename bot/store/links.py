@@ -101,34 +101,80 @@ async def put_link(
     await sync_members(session, [discord_user_id])
 
 
-async def update_tokens(session: AsyncSession, discord_user_id: int, tokens: NewTokens) -> None:
-    """Store refreshed tokens on the member's link."""
+async def lock_link(session: AsyncSession, discord_user_id: int) -> SpotifyLink | None:
+    """The member's link, read again and locked until the transaction ends: one token refresh
+    at a time per member, across processes.
+
+    The first statement of its transaction. PostgreSQL: `SELECT ... FOR UPDATE` on the row.
+    SQLite: a no-op UPDATE of the row first, which takes the database's single write lock
+    (what BEGIN IMMEDIATE would) before the read, so a second process waits for the first.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        query = select(SpotifyLink).where(SpotifyLink.discord_user_id == discord_user_id)
+        found: SpotifyLink | None = await session.scalar(
+            query.with_for_update().execution_options(populate_existing=True)
+        )
+        return found
     await session.execute(
         update(SpotifyLink)
         .where(SpotifyLink.discord_user_id == discord_user_id)
+        .values(discord_user_id=SpotifyLink.discord_user_id)
+        .execution_options(synchronize_session=False)
+    )
+    return await get_link(session, discord_user_id, fresh=True)
+
+
+async def replace_tokens(
+    session: AsyncSession, discord_user_id: int, read_refresh_enc: bytes, tokens: NewTokens
+) -> bool:
+    """Store refreshed tokens only if the ACTIVE link still holds the refresh token they were
+    refreshed from (ciphertext compared: every encryption differs, so a relink or another
+    refresh always changes it); False when it no longer does, and nothing is written."""
+    stored = await session.scalar(
+        update(SpotifyLink)
+        .where(
+            SpotifyLink.discord_user_id == discord_user_id,
+            SpotifyLink.refresh_token_enc == read_refresh_enc,
+            SpotifyLink.status == LinkStatus.ACTIVE,
+        )
         .values(
             access_token_enc=tokens.access_token_enc,
             refresh_token_enc=tokens.refresh_token_enc,
             access_expires_at=tokens.access_expires_at,
             scopes=tokens.scopes,
         )
+        .returning(SpotifyLink.discord_user_id)
         .execution_options(synchronize_session=False)
     )
+    return stored is not None
 
 
-async def mark_link(session: AsyncSession, discord_user_id: int, status: LinkStatus) -> None:
+async def mark_link(
+    session: AsyncSession,
+    discord_user_id: int,
+    status: LinkStatus,
+    *,
+    if_refresh_enc: bytes | None = None,
+) -> bool:
     """Set an ACTIVE link's status (revoked, broken, not allow-listed); its lists stop counting
-    in every guild at once. Take `lock_shared_writes` first (it writes guild scores)."""
-    await session.execute(
-        update(SpotifyLink)
-        .where(
-            SpotifyLink.discord_user_id == discord_user_id,
-            SpotifyLink.status == LinkStatus.ACTIVE,
-        )
-        .values(status=status)
+    in every guild at once. `if_refresh_enc`: only while the link still holds that refresh
+    token (the one Spotify refused), so a relink meanwhile is left alone. Take
+    `lock_shared_writes` first (it writes guild scores). True when the link was marked."""
+    query = update(SpotifyLink).where(
+        SpotifyLink.discord_user_id == discord_user_id,
+        SpotifyLink.status == LinkStatus.ACTIVE,
+    )
+    if if_refresh_enc is not None:
+        query = query.where(SpotifyLink.refresh_token_enc == if_refresh_enc)
+    marked = await session.scalar(
+        query.values(status=status)
+        .returning(SpotifyLink.discord_user_id)
         .execution_options(synchronize_session=False)
     )
+    if marked is None:
+        return False
     await sync_members(session, [discord_user_id])
+    return True
 
 
 async def read_link_facts(session: AsyncSession) -> LinkFacts:

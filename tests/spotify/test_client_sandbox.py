@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from bot.spotify.client import SpotifyClient, SpotifyUserApi
-from bot.spotify.errors import InvalidGrant, MissingScope, NotAllowListed
+from bot.spotify.errors import InvalidGrant, MissingScope, NotAllowListed, RateLimited
 from bot.spotify.oauth import SCOPES, SpotifyOAuth, new_pkce, new_state
 from sandbox import population
 from sandbox.browser import consent
@@ -234,3 +234,42 @@ async def test_development_mode_refusals(
         await client.user(no_top).top_artists()
 
     assert caught.value.scopes == ("user-top-read",)
+
+
+class Limits:
+    """What the client tells the deployment's shared limits."""
+
+    def __init__(self) -> None:
+        self.counted = 0
+        self.rate_limits: list[float] = []
+
+    async def count_interactive(self) -> None:
+        self.counted += 1
+
+    def rate_limited(self, retry_after: float) -> None:
+        self.rate_limits.append(retry_after)
+
+
+async def test_commands_requests_are_counted_and_429s_shared(
+    spotify_sandbox: SpotifySandbox, sandbox_oauth: SpotifyOAuth, client: SpotifyClient
+) -> None:
+    limits = Limits()
+    client.limits = limits
+    spotify_sandbox.faults.rate_limit(retry_after=0.2, path="/me/top")
+    command = api_for(spotify_sandbox, sandbox_oauth, client, "user0")
+    await command.top_tracks()
+    await command.me()
+    background = member(spotify_sandbox, sandbox_oauth, "user1")
+    await client.user(background, interactive=False).me()
+
+    assert limits.counted == 3  # the 429, its retry, /me; not the background request
+    assert limits.rate_limits == [0.2]
+
+
+async def test_a_cooldown_another_process_saw_holds_every_request(
+    spotify_sandbox: SpotifySandbox, sandbox_oauth: SpotifyOAuth, client: SpotifyClient
+) -> None:
+    client.hold_cooldown(60)
+    with pytest.raises(RateLimited):
+        await api_for(spotify_sandbox, sandbox_oauth, client, "user0").me()
+    assert spotify_sandbox.requests_to("/me") == []

@@ -15,10 +15,11 @@ from bot.store.links import (
     get_link,
     holder_of_account,
     linked_among,
+    lock_link,
     mark_link,
     put_link,
     read_link_facts,
-    update_tokens,
+    replace_tokens,
 )
 from tests.helpers.community import NOW, World, artist, assert_matches_rebuild, score_rows
 from tests.helpers.links import add_links, link_row, read_link
@@ -50,7 +51,7 @@ async def test_a_fresh_read_sees_what_another_session_changed(db_sessions: Sessi
         held = await get_link(session, 1)
         assert held is not None
         async with session_scope(db_sessions) as other:
-            await update_tokens(other, 1, TOKENS)
+            await replace_tokens(other, 1, b"refresh", TOKENS)
         assert (await get_link(session, 1)) is held
         assert held.access_token_enc == b"access"
         await get_link(session, 1, fresh=True)
@@ -112,12 +113,44 @@ async def test_a_renewed_link_keeps_its_first_date_and_counts_again(db_sessions:
 async def test_refreshed_tokens_replace_the_stored_ones(db_sessions: Sessions) -> None:
     await add_links(db_sessions, link_row(1), link_row(2))
     async with session_scope(db_sessions) as session:
-        await update_tokens(session, 1, TOKENS)
+        assert await replace_tokens(session, 1, b"refresh", TOKENS)
     one, two = await read_link(db_sessions, 1), await read_link(db_sessions, 2)
     assert one is not None and two is not None
     assert (one.access_token_enc, one.refresh_token_enc) == (b"new-access", b"new-refresh")
     assert (one.access_expires_at, one.scopes) == (TOKENS.access_expires_at, "a b")
     assert two.access_token_enc == b"access"
+
+
+async def test_refreshed_tokens_never_replace_other_ones(db_sessions: Sessions) -> None:
+    """A refresh that finishes after a relink (or another refresh) stores nothing."""
+    await add_links(db_sessions, link_row(1), link_row(2, LinkStatus.REVOKED))
+    async with session_scope(db_sessions) as session:
+        assert not await replace_tokens(session, 1, b"relinked-meanwhile", TOKENS)
+        assert not await replace_tokens(session, 2, b"refresh", TOKENS)
+    for member in (1, 2):
+        link = await read_link(db_sessions, member)
+        assert link is not None
+        assert (link.access_token_enc, link.refresh_token_enc) == (b"access", b"refresh")
+
+
+async def test_lock_link_reads_the_link_or_none(db_sessions: Sessions) -> None:
+    await add_links(db_sessions, link_row(1))
+    async with session_scope(db_sessions) as session:
+        link = await lock_link(session, 1)
+        assert link is not None and link.refresh_token_enc == b"refresh"
+        assert await lock_link(session, 2) is None
+
+
+async def test_a_refused_refresh_token_marks_only_while_it_is_stored(
+    db_sessions: Sessions,
+) -> None:
+    await add_links(db_sessions, link_row(1), link_row(2))
+    async with session_scope(db_sessions) as session:
+        assert not await mark_link(session, 1, LinkStatus.REVOKED, if_refresh_enc=b"older")
+        assert await mark_link(session, 2, LinkStatus.REVOKED, if_refresh_enc=b"refresh")
+    one, two = await read_link(db_sessions, 1), await read_link(db_sessions, 2)
+    assert one is not None and one.status is LinkStatus.ACTIVE
+    assert two is not None and two.status is LinkStatus.REVOKED
 
 
 async def test_marking_a_link_withdraws_its_lists_and_spares_other_statuses(

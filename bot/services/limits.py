@@ -1,0 +1,193 @@
+"""Spotify's rate limit, shared by every process of a deployment through the database.
+
+Spotify limits the app, not a process: with several bot processes each spending its own
+budget, or pausing alone after a 429, the app as a whole overspends. One row
+(`spotify_limits`) holds what they agree on:
+
+- the background sync's schedule: its requests are spaced `window / sync_budget` apart across
+  all processes. A process claims the next `batch` grants in one UPDATE and sends each at its
+  time; time nobody used is not made up for with a burst.
+- commands' requests, counted per window (claimed `batch` at a time). Commands are never held
+  back by the budget: `interactive_share` requests per window are reserved for them, and each
+  one beyond that pushes the sync's schedule back by one grant.
+- the 429 cooldown: a process given a Retry-After raises `cooldown_until` (the later of the
+  stored end and its own); every process reads it at least every `poll_seconds` (a background
+  task) and holds its client until then, so a 429 anywhere pauses every process within a
+  second. The client checks its own copy before every request.
+
+A single process on SQLite works the same way; its writes are a few small transactions a
+minute at the default budget. Times are Unix seconds from each process's clock: run NTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from bot.db.engine import Session, Sessions, session_scope
+from bot.services.budget import DEFAULT_WINDOW_SECONDS
+from bot.store.spotify_limits import (
+    claim_sync_grants,
+    count_interactive,
+    ensure_limits,
+    raise_cooldown,
+    read_cooldown,
+)
+
+log = logging.getLogger(__name__)
+
+APP_LIMITS = "spotify"
+DEFAULT_BATCH = 5
+POLL_SECONDS = 0.5
+
+
+class SharedLimits:
+    """One process's view of the shared budget and cooldown (see the module's notes)."""
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        *,
+        sync_budget: int,
+        interactive_share: int,
+        window: float = DEFAULT_WINDOW_SECONDS,
+        batch: int = DEFAULT_BATCH,
+        poll_seconds: float = POLL_SECONDS,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        name: str = APP_LIMITS,
+    ) -> None:
+        if sync_budget < 1:
+            raise ValueError("the sync budget must allow at least one request")
+        if window <= 0 or batch < 1 or poll_seconds <= 0:
+            raise ValueError("window, batch and poll interval must be positive")
+        self.window = window
+        self.spacing = window / sync_budget
+        self.interactive_share = interactive_share
+        self._sessions = sessions
+        self._batch = batch
+        self._poll_seconds = poll_seconds
+        self._clock = clock
+        self._sleep = sleep
+        self._name = name
+        self._ready = False
+        self._grants: deque[float] = deque()
+        self._turn = asyncio.Lock()
+        self._counting = asyncio.Lock()
+        self._counted_window = -1
+        self._counted_left = 0
+        self._cooldown_until = 0.0
+        self._hold: Callable[[float], object] | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._writes: set[asyncio.Task[None]] = set()
+
+    async def start(self, hold: Callable[[float], object] | None = None) -> None:
+        """Create the row if needed, read the cooldown, and keep reading it in the background;
+        `hold(seconds)` is called whenever another process's cooldown is seen."""
+        self._hold = hold
+        await self.poll()
+        self._poller = asyncio.create_task(self._poll_forever())
+
+    async def close(self) -> None:
+        tasks = [t for t in (self._poller, *self._writes) if t is not None]
+        if self._poller is not None:
+            self._poller.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def cooldown_remaining(self) -> float:
+        return max(0.0, self._cooldown_until - self._clock())
+
+    async def poll(self) -> None:
+        """Read the shared cooldown once."""
+        async with self._scope() as session:
+            until = await read_cooldown(session, self._name)
+        self._seen(until)
+
+    @contextlib.asynccontextmanager
+    async def spend(self) -> AsyncIterator[float]:
+        """Wait for this process's next background grant (what `RequestBudget.spend` is for
+        one process); gives the grant's time."""
+        async with self._turn:
+            now = self._clock()
+            while self._grants and self._grants[0] < now - self.spacing:
+                self._grants.popleft()  # too late to use without bunching up with later ones
+            if not self._grants:
+                async with self._scope() as session:
+                    grants = await claim_sync_grants(
+                        session, self._name, now, self._batch, self.spacing
+                    )
+                self._seen(grants.cooldown_until)
+                self._grants.extend(grants.times())
+            at = self._grants.popleft()
+            delay = at - self._clock()
+            if delay > 0:
+                await self._sleep(delay)
+        yield at
+
+    async def count_interactive(self) -> None:
+        """Count one command's request; a database round trip every `batch` requests. A
+        failure to count is logged, never passed on to the member."""
+        async with self._counting:
+            current = int(self._clock() // self.window)
+            if self._counted_window == current and self._counted_left > 0:
+                self._counted_left -= 1
+                return
+            try:
+                async with self._scope() as session:
+                    counted = await count_interactive(
+                        session,
+                        self._name,
+                        self._clock(),
+                        window=self.window,
+                        count=self._batch,
+                        share=self.interactive_share,
+                        spacing=self.spacing,
+                    )
+            except Exception:
+                log.warning("could not count a Spotify request in the shared budget", exc_info=True)
+                return
+            self._counted_window, self._counted_left = current, self._batch - 1
+            self._seen(counted.cooldown_until)
+
+    def rate_limited(self, retry_after: float) -> None:
+        """This process was given a 429: share the cooldown (written in the background)."""
+        until = self._clock() + retry_after
+        self._cooldown_until = max(self._cooldown_until, until)
+        task = asyncio.create_task(self._share(until))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def _share(self, until: float) -> None:
+        try:
+            async with self._scope() as session:
+                await raise_cooldown(session, self._name, until)
+        except Exception:
+            log.warning("could not share a Spotify cooldown", exc_info=True)
+
+    async def _poll_forever(self) -> None:
+        while True:
+            await self._sleep(self._poll_seconds)
+            try:
+                await self.poll()
+            except Exception:
+                log.warning("could not read the shared Spotify cooldown", exc_info=True)
+
+    def _seen(self, until: float) -> None:
+        if until > self._cooldown_until:
+            self._cooldown_until = until
+        remaining = self._cooldown_until - self._clock()
+        if remaining > 0 and self._hold is not None:
+            self._hold(remaining)
+
+    @contextlib.asynccontextmanager
+    async def _scope(self) -> AsyncIterator[Session]:
+        async with session_scope(self._sessions) as session:
+            if not self._ready:
+                await ensure_limits(session, self._name)
+                await session.commit()
+                self._ready = True
+            yield session

@@ -1,0 +1,154 @@
+"""The Spotify budget and cooldown shared by every process: two processes are two engines on
+one database, each with its own `SharedLimits`."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.db.engine import create_engine, make_session_factory
+from bot.db.migrate import upgrade_to_head
+from bot.services.limits import SharedLimits
+
+WINDOW = 30.0
+START = 1_800_000_000.0
+
+
+class FrozenTime:
+    """A clock that stands still; sleeping only lets other tasks run. Grants then come out
+    exactly as scheduled, whatever the machine's speed."""
+
+    def __init__(self, now: float = START) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(0)
+
+
+class Deployment:
+    """Processes on one database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engines = [create_engine(url), create_engine(url)]
+
+    def process(
+        self, index: int, time: FrozenTime | None = None, **options: object
+    ) -> SharedLimits:
+        settings: dict[str, object] = {"sync_budget": 10, "interactive_share": 5}
+        settings.update(options)
+        if time is not None:
+            settings.update(clock=time, sleep=time.sleep)
+        return SharedLimits(make_session_factory(self.engines[index]), **settings)  # type: ignore[arg-type]
+
+    async def close(self) -> None:
+        for engine in self.engines:
+            await engine.dispose()
+
+
+@pytest.fixture
+async def deployment(db_url: str) -> AsyncIterator[Deployment]:
+    await upgrade_to_head(db_url)
+    processes = Deployment(db_url)
+    yield processes
+    await processes.close()
+
+
+def most_in_any_window(times: list[float], window: float) -> int:
+    return max(sum(1 for t in times if start <= t < start + window) for start in times)
+
+
+async def grants(limits: SharedLimits, count: int) -> list[float]:
+    taken: list[float] = []
+
+    async def worker() -> None:
+        while len(taken) < count:
+            async with limits.spend() as at:
+                taken.append(at)
+
+    await asyncio.gather(*(worker() for _ in range(3)))
+    return taken
+
+
+async def test_two_processes_share_one_sync_budget(deployment: Deployment) -> None:
+    time = FrozenTime()
+    one, two = deployment.process(0, time), deployment.process(1, time)
+
+    first, second = await asyncio.gather(grants(one, 23), grants(two, 17))
+
+    every = sorted(first + second)
+    assert len(set(every)) == len(every)
+    spacing = WINDOW / 10
+    assert all(later - earlier >= spacing - 1e-6 for earlier, later in itertools.pairwise(every))
+    assert most_in_any_window(every, WINDOW) <= 10
+    assert every[0] == START
+
+
+async def test_commands_beyond_their_share_push_the_sync_back(deployment: Deployment) -> None:
+    time = FrozenTime()
+    commands = deployment.process(0, time, interactive_share=2)
+    sync = deployment.process(1, time)
+
+    for _ in range(5):  # one claim of 5: 3 beyond the share of 2
+        await commands.count_interactive()
+    async with sync.spend() as first:
+        pass
+
+    assert first == START + 3 * (WINDOW / 10)
+
+
+async def test_commands_within_their_share_leave_the_sync_alone(deployment: Deployment) -> None:
+    time = FrozenTime()
+    commands, sync = deployment.process(0, time), deployment.process(1, time)
+
+    for _ in range(5):
+        await commands.count_interactive()
+    time.now += WINDOW  # a new window: the count starts again
+    for _ in range(5):
+        await commands.count_interactive()
+    async with sync.spend() as first:
+        pass
+
+    assert first == time.now
+
+
+async def test_a_429_anywhere_is_every_processs_cooldown(deployment: Deployment) -> None:
+    time = FrozenTime()
+    one, two = deployment.process(0, time), deployment.process(1, time)
+    held: list[float] = []
+    await two.start(hold=held.append)
+    try:
+        one.rate_limited(10)
+        await one.close()  # the write has gone
+        await two.poll()
+        assert two.cooldown_remaining() == 10
+        assert held[-1] == 10
+
+        two.rate_limited(3)  # a shorter one never shortens it
+        await two.close()
+        await one.poll()
+        assert one.cooldown_remaining() == 10
+    finally:
+        await two.close()
+
+
+async def test_each_process_reads_the_shared_cooldown_in_the_background(
+    deployment: Deployment,
+) -> None:
+    seen = asyncio.Event()
+    one = deployment.process(0)
+    two = deployment.process(1, poll_seconds=0.05)
+    await two.start(hold=lambda seconds: seen.set())
+    try:
+        one.rate_limited(30)
+        await one.close()
+        await asyncio.wait_for(seen.wait(), 10)
+        assert two.cooldown_remaining() > 20
+    finally:
+        await two.close()
