@@ -15,12 +15,10 @@ back to back. Printed:
   (target <= 100 MB), sampled from /proc every 50 ms;
 - first response of the slash commands during the import (target p99 <= 100 ms).
 
-The bot stores the plays with the plays store (`bot.store.plays.record_plays`, switched on in
-`bot/services/container.py`); until that is merged the bot's /import says it is not available
-and this script stops, unless --without-store: then the bot process counts the plays instead
-of storing them (storage not measured; the figures say so).
+The bot stores the plays with the plays store (`bot.store.plays.record_plays`) in the database:
+SQLite in the temporary folder, or --database.
 
-    .venv/bin/python bench/import_page.py [--plays 400000] [--without-store]
+    .venv/bin/python bench/import_page.py [--plays 400000]
     .venv/bin/python bench/import_page.py --database postgresql://user@host/empty_db
 """
 
@@ -35,7 +33,6 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,8 +62,6 @@ TARGET_SECONDS = 15.0
 TARGET_GROWTH_MB = 100.0
 TARGET_P99_MS = 100.0
 COMMANDS = ("profile", "top artists")
-BOT_WITHOUT_STORE = "--bot-without-store"
-"""Argument that makes this script the bot process of --without-store (run as a child)."""
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -78,7 +73,6 @@ class Options:
     interactions: int
     spread: float
     database: str | None
-    without_store: bool
 
 
 def parse_args() -> Options:
@@ -95,11 +89,6 @@ def parse_args() -> Options:
     parser.add_argument("--interactions", type=int, default=50)
     parser.add_argument("--spread", type=float, default=0.5)
     parser.add_argument("--database", help="an empty database (default: SQLite in a temp dir)")
-    parser.add_argument(
-        "--without-store",
-        action="store_true",
-        help="the bot counts plays instead of storing them (before the plays store is merged)",
-    )
     args = parser.parse_args()
     return Options(
         args.plays,
@@ -108,26 +97,7 @@ def parse_args() -> Options:
         args.interactions,
         args.spread,
         args.database,
-        args.without_store,
     )
-
-
-def bot_without_store() -> None:
-    """The child process of --without-store: the bot, with a recorder that only counts."""
-    from bot.__main__ import main as bot_main
-    from bot.domain import PlayIn
-    from bot.services import container
-
-    @dataclass(frozen=True)
-    class Counted:
-        added: int
-        duplicates: int
-
-    async def count(session: object, plays: Sequence[PlayIn]) -> Counted:
-        return Counted(len(plays), 0)
-
-    container.RECORD_PLAYS = count  # type: ignore[assignment]
-    sys.exit(bot_main(["run"]))
 
 
 def pad_to(path: Path, size: int) -> None:
@@ -228,8 +198,6 @@ async def run(options: Options, data_dir: Path, zip_path: Path) -> Figures:
         await build_database(url, members, sandbox, TokenVault([key]), guild.id)
         env = bot_environment(data_dir, url, key, port, standin, sandbox)
         command = [sys.executable, "-m", "bot", "run"]
-        if options.without_store:
-            command = [sys.executable, __file__, BOT_WITHOUT_STORE]
         process = start_process(command, env, data_dir)
         try:
             async with asyncio.timeout(120):
@@ -241,10 +209,7 @@ async def run(options: Options, data_dir: Path, zip_path: Path) -> Figures:
             reply = await interaction.wait_message()
             links = [str(b["url"]) for b in reply.buttons() if b.get("url")]
             if not links:
-                raise SystemExit(
-                    f"/import answered {reply.text()!r}: the bot has no plays store yet "
-                    "(run with --without-store until it is merged)"
-                )
+                raise SystemExit(f"/import answered {reply.text()!r}")
             await asyncio.sleep(1)
             figures.rss_before = figures.rss_peak = rss_mb(process.pid)
             stop = asyncio.Event()
@@ -270,10 +235,9 @@ async def run(options: Options, data_dir: Path, zip_path: Path) -> Figures:
 def report(options: Options, zip_path: Path, figures: Figures) -> None:
     status = figures.status or {}
     growth = figures.rss_peak - figures.rss_before
-    store = "counted, not stored (--without-store)" if options.without_store else "stored"
     print(
         f"import             {status.get('state')}: {status.get('plays_read', 0):,} plays read, "
-        f"{status.get('added', 0):,} {store}"
+        f"{status.get('added', 0):,} stored"
     )
     verdict = "met" if figures.total_s <= TARGET_SECONDS else "MISSED"
     print(
@@ -300,9 +264,6 @@ def report(options: Options, zip_path: Path, figures: Figures) -> None:
 
 
 def main() -> None:
-    if sys.argv[1:] == [BOT_WITHOUT_STORE]:
-        bot_without_store()
-        return
     options = parse_args()
     with tempfile.TemporaryDirectory(prefix="encore-bench-") as folder:
         data_dir = Path(folder)

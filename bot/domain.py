@@ -120,10 +120,6 @@ _PERIOD_DAYS: dict[Period, int | None] = {
 DEFAULT_PERIOD = Period.MONTH
 
 
-class ImportsUnavailable(ServiceError):
-    """This bot cannot store imported plays (its plays store is not set up)."""
-
-
 class RecordingOff(ServiceError):
     """The member switched recording of their listening off, so nothing is imported."""
 

@@ -40,6 +40,10 @@ _UNICODE_NAMES = (
 )
 _PLATFORMS = ("android", "ios", "windows", "osx", "web_player")
 _REASONS_END = ("trackdone", "fwdbtn", "endplay", "logout")
+LONGEST_PLAY_MS = 420_000
+"""The longest a generated track play lasts; each play starts at least this long after the one
+before ended, so the plays store (which takes two plays of a track closer than the longer one's
+ms for one listening, the track's length being unknown) keeps every counted play."""
 
 
 @dataclass
@@ -121,7 +125,7 @@ def extended_rows(
             "offline_timestamp": None,
             "incognito_mode": False,
         }
-        ms_played = rng.randint(30_000, 420_000)
+        ms_played = rng.randint(30_000, LONGEST_PLAY_MS)
         reason: str | None = None
         if roll < 0.04:
             reason = "podcast"
@@ -152,7 +156,7 @@ def extended_rows(
             ms_played = rng.randint(0, 29_999)
             row["skipped"] = True
             row["reason_end"] = "fwdbtn"
-        moment += timedelta(milliseconds=ms_played + rng.randint(0, 600_000))
+        moment += timedelta(milliseconds=ms_played + rng.randint(0, 600_000) + LONGEST_PLAY_MS)
         row["ts"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
         row["ms_played"] = ms_played
         yield row, reason
@@ -179,14 +183,14 @@ def account_rows(
         track, artist, _album, _track_id = catalog.pick(rng)
         roll = rng.random()
         reason: str | None = None
-        ms_played = rng.randint(30_000, 420_000)
+        ms_played = rng.randint(30_000, LONGEST_PLAY_MS)
         if roll < 0.02:
             reason = "no_track"
             track, artist = "Unknown Track", "Unknown Artist"
         elif roll < 0.16:
             reason = "short"
             ms_played = rng.randint(0, 29_999)
-        moment += timedelta(milliseconds=ms_played + rng.randint(60_000, 600_000))
+        moment += timedelta(milliseconds=ms_played + rng.randint(60_000, 600_000) + LONGEST_PLAY_MS)
         row = {
             "endTime": moment.strftime("%Y-%m-%d %H:%M"),
             "artistName": artist,

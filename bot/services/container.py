@@ -19,7 +19,6 @@ from bot.services.community import CommunityService
 from bot.services.import_jobs import ImportJobs, recording_allowed
 from bot.services.import_links import ImportLinks
 from bot.services.imports import ZipLimits, store_sink
-from bot.services.imports.importer import Recorder
 from bot.services.library import LibraryService
 from bot.services.limits import SharedLimits
 from bot.services.linking import LinkingService
@@ -34,8 +33,6 @@ from bot.store.plays import record_plays
 
 START_PATH = "/link"
 IMPORTS_FOLDER = "imports"
-
-RECORD_PLAYS: Recorder | None = record_plays
 
 
 def web_origin(settings: Settings) -> str:
@@ -130,7 +127,7 @@ class Services:
             ),
             imports=ImportJobs(
                 ImportLinks(sessions, vault, base_url=web_origin(settings)),
-                store_sink(sessions, RECORD_PLAYS) if RECORD_PLAYS is not None else None,
+                store_sink(sessions, record_plays),
                 folder=settings.DATA_DIR / IMPORTS_FOLDER,
                 concurrency=settings.IMPORT_CONCURRENCY,
                 limits=ZipLimits(max_total_bytes=settings.IMPORT_MAX_UNPACKED_BYTES),

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.domain import ImportsUnavailable, RecordingOff, ServiceError
+from bot.domain import RecordingOff, ServiceError
 from bot.services.import_links import (
     LINK_LIFETIME,
     ImportLinks,
@@ -123,7 +123,7 @@ class ImportJobs:
     def __init__(
         self,
         links: ImportLinks,
-        sink: PlaySink | None,
+        sink: PlaySink,
         *,
         folder: Path,
         concurrency: int,
@@ -141,10 +141,6 @@ class ImportJobs:
         self.on_started: JobHook | None = None
         self.on_finished: JobHook | None = None
 
-    @property
-    def available(self) -> bool:
-        return self._sink is not None
-
     async def start_link(
         self,
         discord_user_id: int,
@@ -155,8 +151,6 @@ class ImportJobs:
         interaction_token: str | None,
     ) -> str:
         """A fresh upload link for the member (the earlier one stops working)."""
-        if self._sink is None:
-            raise ImportsUnavailable()
         await self.check_recording(discord_user_id)
         return await self.links.create(
             discord_user_id,
@@ -176,8 +170,6 @@ class ImportJobs:
     def reserve(self, ticket: ImportTicket) -> ImportJob:
         """A job in the uploading state, with an empty folder for the upload; ImportBusy when
         the member or the process already runs as many imports as allowed."""
-        if self._sink is None:
-            raise ImportsUnavailable()
         self._forget_old()
         active = [job for job in self._jobs.values() if job.state.active]
         if any(job.ticket.discord_user_id == ticket.discord_user_id for job in active):
@@ -203,7 +195,6 @@ class ImportJobs:
         task.add_done_callback(self._tasks.discard)
 
     async def _run(self, job: ImportJob, paths: list[Path]) -> None:
-        assert self._sink is not None
         member = job.ticket.discord_user_id
         try:
             job.state = JobState.CHECKING

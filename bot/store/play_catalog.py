@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import BindParameter, Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import upsert_insert
@@ -106,17 +106,29 @@ class ItemIn:
         return self.spotify_id or named_only_id(self.key)
 
 
+PART: BindParameter[Any] = bindparam("part", expanding=True)
+"""A chunk of keys as one parameter: a statement built once is compiled once (cached), where
+`.in_(values)` builds a bound parameter per value on every call."""
+_EXISTING = select(CatalogItem.spotify_id, CatalogItem.id, CatalogItem.image_url).where(
+    CatalogItem.kind == bindparam("kind"), CatalogItem.spotify_id.in_(PART)
+)
+_NAMES = (
+    select(CatalogName.name_key, CatalogName.item_id, CatalogItem.spotify_id)
+    .join(CatalogItem, CatalogItem.id == CatalogName.item_id)
+    .where(CatalogName.kind == bindparam("kind"), CatalogName.name_key.in_(PART))
+)
+
+
 async def _existing(
     session: AsyncSession, kind: ItemKind, spotify_ids: Iterable[str]
 ) -> dict[str, tuple[int, str | None]]:
     """spotify_id -> (catalog id, image_url) for the ones in the catalog."""
     found: dict[str, tuple[int, str | None]] = {}
     for part in chunks(sorted(set(spotify_ids))):
-        rows = await (await session.connection()).execute(
-            select(CatalogItem.spotify_id, CatalogItem.id, CatalogItem.image_url).where(
-                CatalogItem.kind == int(kind), CatalogItem.spotify_id.in_(part)
-            )
+        result = await (await session.connection()).execute(
+            _EXISTING, {"kind": int(kind), "part": list(part)}
         )
+        rows = result.all()  # one fetch, not a row at a time through the async adapter
         found.update({sid: (item_id, image) for sid, item_id, image in rows})
     return found
 
@@ -127,11 +139,10 @@ async def lookup_names(
     """name_key -> (catalog id, known only by name) for the keys the catalog knows."""
     found: dict[str, tuple[int, bool]] = {}
     for part in chunks(sorted(set(keys))):
-        rows = await (await session.connection()).execute(
-            select(CatalogName.name_key, CatalogName.item_id, CatalogItem.spotify_id)
-            .join(CatalogItem, CatalogItem.id == CatalogName.item_id)
-            .where(CatalogName.kind == int(kind), CatalogName.name_key.in_(part))
+        result = await (await session.connection()).execute(
+            _NAMES, {"kind": int(kind), "part": list(part)}
         )
+        rows = result.all()
         found.update({key: (item_id, is_named_only(sid)) for key, item_id, sid in rows})
     return found
 

@@ -45,6 +45,7 @@ from bot.db.engine import lock_shared_writes
 from bot.db.models import CatalogItem, CatalogTrack, Play, PlayDay, PlayTotal, TrackArtist
 from bot.domain import ItemKind, PlayIn, PlaySource
 from bot.store.play_catalog import (
+    PART,
     ItemIn,
     add_aggregates,
     album_key,
@@ -206,22 +207,25 @@ def _track_ref(play: PlayIn) -> ItemIn:
     )
 
 
+_TRACKS = select(CatalogTrack.item_id, CatalogTrack.album_item_id, CatalogTrack.duration_ms).where(
+    CatalogTrack.item_id.in_(PART)
+)
+_CREDITS = (
+    select(TrackArtist.track_item_id, TrackArtist.artist_item_id)
+    .where(TrackArtist.track_item_id.in_(PART))
+    .order_by(TrackArtist.track_item_id, TrackArtist.position)
+)
+
+
 async def _tracks_of(session: AsyncSession, item_ids: Sequence[int]) -> dict[int, _Track]:
     found: dict[int, _Track] = {}
     credits: dict[int, list[int]] = defaultdict(list)
     for part in chunks(sorted(set(item_ids))):
-        rows = await (await session.connection()).execute(
-            select(
-                CatalogTrack.item_id, CatalogTrack.album_item_id, CatalogTrack.duration_ms
-            ).where(CatalogTrack.item_id.in_(part))
-        )
+        connection = await session.connection()
+        rows = (await connection.execute(_TRACKS, {"part": list(part)})).all()
         for item_id, album, duration in rows:
             found[item_id] = _Track(item_id, album, (), duration)
-        artists = await (await session.connection()).execute(
-            select(TrackArtist.track_item_id, TrackArtist.artist_item_id)
-            .where(TrackArtist.track_item_id.in_(part))
-            .order_by(TrackArtist.track_item_id, TrackArtist.position)
-        )
+        artists = (await connection.execute(_CREDITS, {"part": list(part)})).all()
         for track, artist in artists:
             credits[track].append(artist)
     for item_id, artist_ids in credits.items():

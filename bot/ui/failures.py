@@ -65,8 +65,6 @@ def describe_failure(exc: BaseException) -> str | None:
                 "There are no top artists or tracks stored for that member yet. "
                 "Try again in a few minutes."
             )
-        case service.ImportsUnavailable():
-            return "Importing listening history isn't available on this bot yet."
         case service.RecordingOff():
             return (
                 "You switched recording of your listening off, so Encore imports nothing for "

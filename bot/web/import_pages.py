@@ -98,11 +98,6 @@ RECORDING_OFF = Problem(
     "You asked Encore not to record your listening, so it imports nothing for you. Run "
     "<b>/privacy record:true</b> in Discord first if you want to import your history.",
 )
-UNAVAILABLE = Problem(
-    503,
-    "Importing is not available",
-    "This bot cannot store imported listening history yet. Please tell the bot's operator.",
-)
 ERROR = Problem(
     500,
     "Something went wrong",

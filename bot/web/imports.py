@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.domain import ImportsUnavailable, RecordingOff
+from bot.domain import RecordingOff
 from bot.services.import_jobs import ImportBusy, ImportJob, ImportJobs, JobState
 from bot.services.import_links import IMPORT_PATH, ImportLinkError, ImportTicket
 from bot.web import import_pages as pages
@@ -129,8 +129,6 @@ def add_import_routes(
             job = imports.reserve(ticket)
         except ImportBusy as exc:
             return _problem(pages.BUSY[exc.reason])
-        except ImportsUnavailable:
-            return _problem(pages.UNAVAILABLE)
         try:
             files = await receive_upload(
                 request, job.folder, max_bytes=max_bytes, csrf=request.cookies.get(CSRF_COOKIE)

@@ -16,7 +16,7 @@ from bot.services import container
 from bot.services.import_links import utcnow
 from sandbox.history_files import write_account_json, write_extended_json, write_extended_zip
 from tests.helpers.import_page import ImportBrowser, import_link
-from tests.helpers.plays import FakePlayStore
+from tests.helpers.plays import StoreGate, stored_plays
 from tests.helpers.world import World, has_text
 
 pytestmark = pytest.mark.e2e
@@ -28,9 +28,7 @@ async def open_import(world: World, member_index: int = 0) -> tuple[str, object]
     return import_link(reply), interaction
 
 
-async def test_import_link_is_private_on_the_bots_origin_and_names_the_member(
-    fake_plays: FakePlayStore, world: World
-) -> None:
+async def test_import_link_is_private_on_the_bots_origin_and_names_the_member(world: World) -> None:
     alice = world.members[0]
     reply = await world.answer("import", alice)
     assert reply.ephemeral
@@ -51,7 +49,7 @@ async def test_import_link_is_private_on_the_bots_origin_and_names_the_member(
 
 
 async def test_a_zip_upload_imports_and_the_reply_shows_the_summary(
-    fake_plays: FakePlayStore, world: World, tmp_path: Path
+    world: World, tmp_path: Path
 ) -> None:
     alice = world.members[0]
     written = write_extended_zip(tmp_path / "my_spotify_data.zip", 1_500, seed=3, per_file=600)
@@ -71,7 +69,7 @@ async def test_a_zip_upload_imports_and_the_reply_shows_the_summary(
         assert again.status == 410
         assert "already used" in again.text
 
-    assert len(fake_plays.of(alice.id)) == written.counted
+    assert await stored_plays(world.bot.sessions, alice.id) == written.counted
     assert not any((world.settings.DATA_DIR / "imports").iterdir()), "the upload is deleted"
     reply = await interaction.wait_message(has_text("plays added"))  # type: ignore[attr-defined]
     text = reply.text()
@@ -81,10 +79,9 @@ async def test_a_zip_upload_imports_and_the_reply_shows_the_summary(
     assert reply.buttons() == []
 
 
-async def test_importing_the_same_files_again_adds_nothing(
-    fake_plays: FakePlayStore, world: World, tmp_path: Path
-) -> None:
-    written = write_account_json(tmp_path / "StreamingHistory_music_0.json", 400, seed=5)
+async def test_importing_the_same_zip_again_adds_nothing(world: World, tmp_path: Path) -> None:
+    alice = world.members[0]
+    written = write_extended_zip(tmp_path / "my_spotify_data.zip", 1_200, seed=5, per_file=500)
     async with ImportBrowser() as browser:
         url, _ = await open_import(world)
         await browser.upload(url, [written.path])
@@ -94,12 +91,13 @@ async def test_importing_the_same_files_again_adds_nothing(
         second = await browser.wait_over(url)
     assert first["added"] == written.counted
     assert (second["added"], second["duplicates"]) == (0, written.counted)
+    assert await stored_plays(world.bot.sessions, alice.id) == written.counted
     reply = await interaction.wait_message(has_text("already stored"))  # type: ignore[attr-defined]
     assert "**0** plays added" in reply.text()
 
 
 async def test_several_json_files_of_both_formats_import_together(
-    fake_plays: FakePlayStore, world: World, tmp_path: Path
+    world: World, tmp_path: Path
 ) -> None:
     extended = write_extended_json(tmp_path / "Streaming_History_Audio_2020.json", 300, seed=1)
     account = write_account_json(tmp_path / "StreamingHistory_music_0.json", 200, seed=2)
@@ -113,9 +111,7 @@ async def test_several_json_files_of_both_formats_import_together(
     assert status["plays_read"] == extended.counted + account.counted
 
 
-async def test_a_second_import_replaces_the_first_link(
-    fake_plays: FakePlayStore, world: World
-) -> None:
+async def test_a_second_import_replaces_the_first_link(world: World) -> None:
     first, _ = await open_import(world)
     second, _ = await open_import(world)
     assert first != second
@@ -128,7 +124,7 @@ async def test_a_second_import_replaces_the_first_link(
     assert new.status == 200
 
 
-async def test_an_expired_link_says_so(fake_plays: FakePlayStore, world: World) -> None:
+async def test_an_expired_link_says_so(world: World) -> None:
     url, _ = await open_import(world)
     async with world.bot.sessions() as session, session.begin():
         await session.execute(update(ImportLink).values(expires_at=utcnow() - timedelta(seconds=1)))
@@ -148,7 +144,6 @@ BAD_UPLOADS = [
 
 @pytest.mark.parametrize(("name", "content", "says"), BAD_UPLOADS)
 async def test_bad_input_gets_a_page_saying_what_to_upload_instead_and_the_link_still_works(
-    fake_plays: FakePlayStore,
     world: World,
     tmp_path: Path,
     name: str,
@@ -165,19 +160,19 @@ async def test_bad_input_gets_a_page_saying_what_to_upload_instead_and_the_link_
         assert refused.status == 400
         assert says in refused.text
         assert "my_spotify_data.zip" in refused.text
-        assert fake_plays.calls == 0
+        assert await stored_plays(world.bot.sessions, world.members[0].id) == 0
         page = await browser.get(url)
         assert page.status == 200
         assert says in page.text  # the form shows why the last upload did not import
         retry = await browser.upload(url, [good.path])
         assert retry.status == 200
         assert (await browser.wait_over(url))["state"] == "done"
-    assert len(fake_plays.plays) == good.counted
+    assert await stored_plays(world.bot.sessions, world.members[0].id) == good.counted
     await interaction.wait_message(has_text("plays added"))  # type: ignore[attr-defined]
 
 
 async def test_a_refusal_found_after_the_upload_shows_on_the_page_and_in_discord(
-    fake_plays: FakePlayStore, world: World
+    world: World,
 ) -> None:
     url, interaction = await open_import(world)
     async with ImportBrowser() as browser:
@@ -193,7 +188,7 @@ async def test_a_refusal_found_after_the_upload_shows_on_the_page_and_in_discord
 
 
 async def test_the_form_needs_its_csrf_token_and_the_same_site(
-    fake_plays: FakePlayStore, world: World, tmp_path: Path
+    world: World, tmp_path: Path
 ) -> None:
     written = write_account_json(tmp_path / "StreamingHistory_music_0.json", 50)
     url, _ = await open_import(world)
@@ -211,10 +206,10 @@ async def test_the_form_needs_its_csrf_token_and_the_same_site(
     async with ImportBrowser() as cookieless:
         page = await cookieless.upload(url, [written.path], csrf="no-cookie-to-match")
         assert page.status == 403
-    assert fake_plays.calls == 0
+    assert await stored_plays(world.bot.sessions, world.members[0].id) == 0
 
 
-async def test_no_file_chosen(fake_plays: FakePlayStore, world: World) -> None:
+async def test_no_file_chosen(world: World) -> None:
     url, _ = await open_import(world)
     async with ImportBrowser() as browser:
         page = await browser.upload(url, [("", b"")])
@@ -223,25 +218,25 @@ async def test_no_file_chosen(fake_plays: FakePlayStore, world: World) -> None:
 
 
 async def test_one_import_per_member_at_a_time(
-    fake_plays: FakePlayStore, world: World, tmp_path: Path
+    store_gate: StoreGate, world: World, tmp_path: Path
 ) -> None:
     written = write_extended_zip(tmp_path / "h.zip", 300, seed=4)
-    fake_plays.gate = asyncio.Event()
+    store_gate.close()
     url, _ = await open_import(world)
     async with ImportBrowser() as browser:
         first = asyncio.create_task(browser.upload(url, [written.path], accept_json=True))
-        await asyncio.wait_for(fake_plays.at_gate.wait(), 10)
+        await asyncio.wait_for(store_gate.reached.wait(), 10)
         url_again, _ = await open_import(world)
         busy = await browser.upload(url_again, [written.path])
         assert busy.status == 409
         assert "still running" in busy.text
-        fake_plays.gate.set()
+        store_gate.open()
         assert (await first).status == 202
         assert (await browser.wait_over(url))["state"] == "done"
 
 
 async def test_the_import_token_never_reaches_the_logs(
-    fake_plays: FakePlayStore, world: World, caplog: pytest.LogCaptureFixture
+    world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     url, _ = await open_import(world)
     token = url.rsplit("/", 1)[1]
@@ -252,7 +247,7 @@ async def test_the_import_token_never_reaches_the_logs(
     assert token not in caplog.text
 
 
-async def test_import_works_from_a_dm(fake_plays: FakePlayStore, world: World) -> None:
+async def test_import_works_from_a_dm(world: World) -> None:
     reply = await world.answer("import", world.members[1], in_guild=False)
     assert reply.ephemeral
     async with ImportBrowser() as browser:
@@ -274,7 +269,7 @@ def recording(monkeypatch: pytest.MonkeyPatch) -> dict[int, bool]:
 
 
 async def test_a_member_who_switched_recording_off_imports_nothing(
-    recording: dict[int, bool], fake_plays: FakePlayStore, world: World, tmp_path: Path
+    recording: dict[int, bool], world: World, tmp_path: Path
 ) -> None:
     alice, bob = world.members[:2]
     url = import_link(await world.answer("import", alice))
@@ -290,4 +285,4 @@ async def test_a_member_who_switched_recording_off_imports_nothing(
         assert "Recording is switched off" in page.text
         posted = await browser.upload(url, [written.path], csrf="any")
         assert posted.status == 403
-    assert fake_plays.calls == 0
+    assert await stored_plays(world.bot.sessions, alice.id) == 0

@@ -11,7 +11,7 @@ import pytest
 
 from sandbox.history_files import write_extended_zip
 from tests.helpers.import_page import ImportBrowser, import_link
-from tests.helpers.plays import FakePlayStore
+from tests.helpers.plays import StoreGate, stored_plays
 from tests.helpers.world import World
 
 pytestmark = pytest.mark.e2e
@@ -28,9 +28,7 @@ def upload_folder(world: World) -> Path:
     return world.settings.DATA_DIR / "imports"
 
 
-async def test_an_upload_past_the_limit_gets_a_413_page_and_leaves_no_file(
-    fake_plays: FakePlayStore, world: World
-) -> None:
+async def test_an_upload_past_the_limit_gets_a_413_page_and_leaves_no_file(world: World) -> None:
     url = import_link(await world.answer("import", world.members[0]))
     async with ImportBrowser() as browser:
         page = await browser.upload(url, [("my_spotify_data.zip", b"PK" + bytes(MAX_BYTES))])
@@ -39,24 +37,24 @@ async def test_an_upload_past_the_limit_gets_a_413_page_and_leaves_no_file(
         assert "1 MB" in page.text
         assert (await browser.get(url)).status == 200, "the link still works"
     assert not any(upload_folder(world).iterdir())
-    assert fake_plays.calls == 0
+    assert await stored_plays(world.bot.sessions, world.members[0].id) == 0
 
 
 async def test_a_member_over_the_process_limit_is_asked_to_wait(
-    fake_plays: FakePlayStore, world: World, tmp_path: Path
+    store_gate: StoreGate, world: World, tmp_path: Path
 ) -> None:
     written = write_extended_zip(tmp_path / "h.zip", 300, seed=6)
-    fake_plays.gate = asyncio.Event()
+    store_gate.close()
     alice_url = import_link(await world.answer("import", world.members[0]))
     bob_url = import_link(await world.answer("import", world.members[1]))
     async with ImportBrowser() as alice, ImportBrowser() as bob:
         first = asyncio.create_task(alice.upload(alice_url, [written.path], accept_json=True))
-        await asyncio.wait_for(fake_plays.at_gate.wait(), 10)
+        await asyncio.wait_for(store_gate.reached.wait(), 10)
         busy = await bob.upload(bob_url, [written.path])
         assert busy.status == 503
         assert "busy" in busy.text
         assert busy.headers["Retry-After"]
-        fake_plays.gate.set()
+        store_gate.open()
         assert (await first).status == 202
         assert (await alice.wait_over(alice_url))["state"] == "done"
         assert (await bob.upload(bob_url, [written.path])).status == 200

@@ -1,53 +1,54 @@
-"""An in-memory stand-in for the plays store (`bot.store.plays.record_plays`) until it is merged:
-stores each play once per (member, start, track), as the real store dedupes."""
+"""Plays in the real store, as import tests see them: how many a member has stored, and a gate
+that holds the store's `record_plays` open (to test what happens while an import runs)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.engine import Sessions
 from bot.domain import PlayIn
 from bot.services import container
+from bot.store.plays import RecordResult, recent_plays, record_plays
+
+ALL_PLAYS = 10_000_000
 
 
-@dataclass(frozen=True)
-class FakeRecordResult:
-    added: int
-    duplicates: int
+async def stored_plays(sessions: Sessions, discord_user_id: int) -> int:
+    """How many plays of the member the plays store holds."""
+    async with sessions() as session:
+        return len(await recent_plays(session, discord_user_id, limit=ALL_PLAYS))
 
 
-class FakePlayStore:
+class StoreGate:
+    """Wraps `record_plays`: once `close()` was called, each call waits at the gate until
+    `open()`, then stores for real; `reached` is set when a call waits there."""
+
     def __init__(self) -> None:
-        self.plays: dict[tuple[int, object, str], PlayIn] = {}
-        self.calls = 0
-        self.gate: asyncio.Event | None = None  # when set, storing waits for it to open
-        self.at_gate = asyncio.Event()
+        self._open = asyncio.Event()
+        self._open.set()
+        self.reached = asyncio.Event()
 
-    async def record(self, session: AsyncSession, plays: Sequence[PlayIn]) -> FakeRecordResult:
-        self.calls += 1
-        if self.gate is not None:
-            self.at_gate.set()
-            await self.gate.wait()
-        added = 0
-        for play in plays:
-            key = (play.discord_user_id, play.started_at, play.track_name)
-            if key not in self.plays:
-                self.plays[key] = play
-                added += 1
-        return FakeRecordResult(added, len(plays) - added)
+    def close(self) -> None:
+        self._open.clear()
 
-    def of(self, discord_user_id: int) -> list[PlayIn]:
-        return [play for play in self.plays.values() if play.discord_user_id == discord_user_id]
+    def open(self) -> None:
+        self._open.set()
+
+    async def record(self, session: AsyncSession, plays: Sequence[PlayIn]) -> RecordResult:
+        if not self._open.is_set():
+            self.reached.set()
+            await self._open.wait()
+        return await record_plays(session, plays)
 
 
 @pytest.fixture
-def fake_plays(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePlayStore]:
-    """Bots built while this fixture is active store imported plays in a FakePlayStore (ask
+def store_gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[StoreGate]:
+    """Bots built while this fixture is active store imported plays through a StoreGate (ask
     for it before `world`, so the bot is built after it)."""
-    store = FakePlayStore()
-    monkeypatch.setattr(container, "RECORD_PLAYS", store.record)
-    yield store
+    gate = StoreGate()
+    monkeypatch.setattr(container, "record_plays", gate.record)
+    yield gate

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import ImportLink
 from bot.db.vault import TokenVault
-from bot.domain import ImportsUnavailable, PlayIn, RecordingOff
+from bot.domain import PlayIn, RecordingOff
 from bot.services.import_jobs import (
     BusyReason,
     ImportBusy,
@@ -31,9 +31,10 @@ from bot.services.import_links import (
     LinkProblem,
     hash_token,
 )
-from bot.services.imports import ImportProblem, ZipLimits
+from bot.services.imports import ImportProblem, PlaySink, ZipLimits, store_sink
+from bot.store.plays import record_plays
 from sandbox.history_files import write_account_json, write_extended_zip
-from tests.helpers.plays import FakePlayStore
+from tests.helpers.plays import StoreGate, stored_plays
 
 MEMBER, OTHER = 1001, 1002
 
@@ -46,17 +47,15 @@ class Clock:
         return self.now
 
 
-class Sink:
-    def __init__(self, store: FakePlayStore) -> None:
-        self.store = store
-
-    async def __call__(self, plays: Sequence[PlayIn], /) -> object:
-        return await self.store.record(None, plays)  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+@pytest.fixture
+def store(db_sessions: async_sessionmaker[AsyncSession]) -> PlaySink:
+    """The real plays store."""
+    return store_sink(db_sessions, record_plays)
 
 
 @pytest.fixture
@@ -68,7 +67,7 @@ def links(db_sessions: async_sessionmaker[AsyncSession], clock: Clock) -> Import
 def make_jobs(
     links: ImportLinks,
     folder: Path,
-    store: FakePlayStore | None,
+    store: PlaySink,
     *,
     concurrency: int = 2,
     records: bool = True,
@@ -78,7 +77,7 @@ def make_jobs(
 
     return ImportJobs(
         links,
-        Sink(store) if store is not None else None,
+        store,
         folder=folder,
         concurrency=concurrency,
         limits=ZipLimits(),
@@ -157,9 +156,11 @@ async def test_a_link_expires_after_30_minutes_and_works_once(
 
 
 async def test_an_import_stores_plays_marks_the_link_used_and_deletes_its_files(
-    links: ImportLinks, tmp_path: Path
+    links: ImportLinks,
+    store: PlaySink,
+    db_sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
 ) -> None:
-    store = FakePlayStore()
     jobs = make_jobs(links, tmp_path / "imports", store)
     finished: list[JobState] = []
 
@@ -175,7 +176,7 @@ async def test_an_import_stores_plays_marks_the_link_used_and_deletes_its_files(
 
     assert job.state is JobState.DONE and finished == [JobState.DONE]
     assert job.summary is not None and job.summary.added == written.counted
-    assert len(store.of(MEMBER)) == written.counted
+    assert await stored_plays(db_sessions, MEMBER) == written.counted
     assert not job.folder.exists()
     assert jobs.job_for(token) is job, "the page can still show the summary"
     with pytest.raises(ImportLinkError):
@@ -183,9 +184,11 @@ async def test_an_import_stores_plays_marks_the_link_used_and_deletes_its_files(
 
 
 async def test_refused_files_keep_the_link_and_are_deleted_too(
-    links: ImportLinks, tmp_path: Path
+    links: ImportLinks,
+    store: PlaySink,
+    db_sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
 ) -> None:
-    store = FakePlayStore()
     jobs = make_jobs(links, tmp_path / "imports", store)
     token = await new_link(jobs)
     job = jobs.reserve(await links.open(token))
@@ -196,7 +199,7 @@ async def test_refused_files_keep_the_link_and_are_deleted_too(
     assert job.state is JobState.REFUSED
     assert job.refusal is not None and job.refusal.problem is ImportProblem.WRONG_SHAPE
     assert not job.folder.exists()
-    assert store.calls == 0
+    assert await stored_plays(db_sessions, MEMBER) == 0
     assert (await links.open(token)).discord_user_id == MEMBER
 
 
@@ -221,9 +224,9 @@ async def test_a_failing_store_ends_the_job_as_failed_and_deletes_the_files(
 
 
 async def test_one_import_per_member_and_at_most_concurrency_per_process(
-    links: ImportLinks, tmp_path: Path
+    links: ImportLinks, store: PlaySink, tmp_path: Path
 ) -> None:
-    jobs = make_jobs(links, tmp_path / "imports", FakePlayStore(), concurrency=2)
+    jobs = make_jobs(links, tmp_path / "imports", store, concurrency=2)
     first = jobs.reserve(await links.open(await new_link(jobs, MEMBER)))
     with pytest.raises(ImportBusy) as member_busy:
         jobs.reserve(await links.open(await new_link(jobs, MEMBER)))
@@ -238,32 +241,30 @@ async def test_one_import_per_member_and_at_most_concurrency_per_process(
     jobs.reserve(await links.open(await new_link(jobs, 1003)))
 
 
-async def test_cancelled_imports_delete_their_files(links: ImportLinks, tmp_path: Path) -> None:
-    store = FakePlayStore()
-    store.gate = asyncio.Event()
-    jobs = make_jobs(links, tmp_path / "imports", store)
+async def test_cancelled_imports_delete_their_files(
+    links: ImportLinks, db_sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    gate = StoreGate()
+    gate.close()
+    jobs = make_jobs(links, tmp_path / "imports", store_sink(db_sessions, gate.record))
     job = jobs.reserve(await links.open(await new_link(jobs)))
     written = write_extended_zip(job.folder / "h.zip", 300, seed=2)
     jobs.start(job, [written.path])
-    await asyncio.wait_for(store.at_gate.wait(), 20)
+    await asyncio.wait_for(gate.reached.wait(), 20)
     await jobs.close()
     assert job.state is JobState.FAILED
     assert not job.folder.exists()
 
 
-async def test_recording_switched_off_and_no_store_are_refused(
-    links: ImportLinks, tmp_path: Path
+async def test_recording_switched_off_is_refused(
+    links: ImportLinks, store: PlaySink, tmp_path: Path
 ) -> None:
     with pytest.raises(RecordingOff):
-        await new_link(make_jobs(links, tmp_path, FakePlayStore(), records=False))
-    unavailable = make_jobs(links, tmp_path, None)
-    assert not unavailable.available
-    with pytest.raises(ImportsUnavailable):
-        await new_link(unavailable)
+        await new_link(make_jobs(links, tmp_path, store, records=False))
 
 
 def test_leftovers_of_a_stopped_process_are_removed_but_recent_folders_kept(
-    links: ImportLinks, tmp_path: Path
+    links: ImportLinks, store: PlaySink, tmp_path: Path
 ) -> None:
     folder = tmp_path / "imports"
     old, recent = folder / "old", folder / "recent"
@@ -273,6 +274,6 @@ def test_leftovers_of_a_stopped_process_are_removed_but_recent_folders_kept(
     hours_ago = time.time() - 3 * 3600
     for path in (old, old / "0", old / "0" / "h.zip"):
         os.utime(path, (hours_ago, hours_ago))
-    make_jobs(links, folder, FakePlayStore()).remove_leftovers()
+    make_jobs(links, folder, store).remove_leftovers()
     assert not old.exists()
     assert recent.exists()

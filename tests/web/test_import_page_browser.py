@@ -11,7 +11,7 @@ import pytest
 
 from sandbox.history_files import write_extended_zip
 from tests.helpers.import_page import import_link
-from tests.helpers.plays import FakePlayStore
+from tests.helpers.plays import stored_plays
 from tests.helpers.world import World, has_text
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
@@ -55,7 +55,7 @@ async def screenshot(page: object, name: str) -> None:
 
 
 async def test_the_page_uploads_a_zip_with_progress_and_shows_the_summary(
-    fake_plays: FakePlayStore, world: World, browser: object, tmp_path: Path
+    world: World, browser: object, tmp_path: Path
 ) -> None:
     alice = world.members[0]
     written = write_extended_zip(tmp_path / "my_spotify_data.zip", 2_000, seed=11, per_file=500)
@@ -90,11 +90,11 @@ async def test_the_page_uploads_a_zip_with_progress_and_shows_the_summary(
 
     reply = await interaction.wait_message(has_text("plays added"))
     assert f"**{written.counted:,}** plays added" in reply.text()
-    assert len(fake_plays.of(alice.id)) == written.counted
+    assert await stored_plays(world.bot.sessions, alice.id) == written.counted
 
 
 async def test_the_page_works_without_javascript(
-    fake_plays: FakePlayStore, world: World, browser: object, tmp_path: Path
+    world: World, browser: object, tmp_path: Path
 ) -> None:
     written = write_extended_zip(tmp_path / "my_spotify_data.zip", 800, seed=12)
     interaction = await world.run("import", world.members[1])
@@ -112,7 +112,7 @@ async def test_the_page_works_without_javascript(
 
 
 async def test_a_wrong_file_shows_what_to_upload_instead(
-    fake_plays: FakePlayStore, world: World, browser: object, tmp_path: Path
+    world: World, browser: object, tmp_path: Path
 ) -> None:
     picture = tmp_path / "cover.png"
     picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(256))
@@ -127,4 +127,4 @@ async def test_a_wrong_file_shows_what_to_upload_instead(
     await screenshot(page, "import-refused.png")
     assert "my_spotify_data.zip" in await page.inner_text("#notice")
     assert await page.is_visible("#upload"), "the form is back for the right file"
-    assert fake_plays.calls == 0
+    assert await stored_plays(world.bot.sessions, world.members[0].id) == 0

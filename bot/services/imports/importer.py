@@ -12,7 +12,9 @@ import's time on a 400k-play ZIP) to guard against a broken row inside a file wh
 and ends check out, which Spotify's exports do not produce.
 
 Reading runs in one worker thread of the import's own, one batch at a time, so the event loop
-keeps serving members meanwhile (and one thread keeps the allocator to one arena).
+keeps serving members meanwhile (and one thread keeps the allocator to one arena). The thread
+reads the next batch while the event loop stores the current one: at most two batches are in
+memory, and JSON decoding overlaps the database's work (SQLite and asyncpg release the GIL).
 """
 
 from __future__ import annotations
@@ -135,16 +137,21 @@ async def import_history(
     reader = HistoryReader(files, limits=limits, chunk_chars=chunk_chars)
     stats = reader.stats
     batches = _InThread(reader.batches(discord_user_id, batch_size))
+    reading: asyncio.Future[list[PlayIn] | None] | None = None
     try:
         report(ImportPhase.CHECKING)
         await batches.run(reader.check)
         report(ImportPhase.CHECKING)
-        while (batch := await batches.call(lambda it: next(it, None))) is not None:
+        reading = batches.step(_next_batch)
+        while (batch := await reading) is not None:
+            reading = batches.step(_next_batch)  # read the next batch while this one is stored
             result = await sink(batch)
             added += result.added
             duplicates += result.duplicates
             report(ImportPhase.STORING)
     finally:
+        if reading is not None and not reading.done():
+            await asyncio.gather(asyncio.shield(reading), return_exceptions=True)
         await batches.close()
     top = stats.top_artist
     return ImportSummary(
@@ -160,6 +167,10 @@ async def import_history(
     )
 
 
+def _next_batch(batches: Iterator[list[PlayIn]]) -> list[PlayIn] | None:
+    return next(batches, None)
+
+
 class _InThread(Generic[T]):
     """An iterator advanced in the import's own worker thread, one step at a time; closing
     waits for a step still running (a cancelled import must not close files under it)."""
@@ -171,8 +182,11 @@ class _InThread(Generic[T]):
     async def run(self, function: Callable[[], R]) -> R:
         return await asyncio.get_running_loop().run_in_executor(self._executor, function)
 
-    async def call(self, step: Callable[[Iterator[T]], R]) -> R:
-        return await self.run(lambda: step(self._iterator))
+    def step(self, step: Callable[[Iterator[T]], R]) -> asyncio.Future[R]:
+        """Start `step` on the iterator in the thread; the future holds its result."""
+        return asyncio.get_running_loop().run_in_executor(
+            self._executor, lambda: step(self._iterator)
+        )
 
     async def close(self) -> None:
         close = getattr(self._iterator, "close", None)

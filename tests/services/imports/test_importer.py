@@ -1,8 +1,9 @@
 import asyncio
 import json
+import threading
 import zipfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from bot.services.imports import (
     import_history,
     store_sink,
 )
+from bot.services.imports.reader import HistoryReader
 from sandbox.history_files import (
     account_rows,
     extended_rows,
@@ -306,3 +308,28 @@ async def test_store_sink_commits_each_batch_on_its_own(
     async with db_sessions() as session:
         stored = (await session.execute(text("SELECT count(*) FROM stored"))).scalar_one()
     assert stored == 50  # the first batch committed, the failing one rolled back
+
+
+async def test_the_next_batch_is_read_while_one_is_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = write_extended_zip(tmp_path / "my_spotify_data.zip", 1_000, seed=4)
+    second_read = threading.Event()
+    batches = HistoryReader.batches
+
+    def watched(self: HistoryReader, user: int, size: int) -> Iterator[list[PlayIn]]:
+        for number, batch in enumerate(batches(self, user, size)):
+            if number == 1:
+                second_read.set()
+            yield batch
+
+    monkeypatch.setattr(HistoryReader, "batches", watched)
+    sink = DedupingSink()
+
+    async def storing_waits_for_the_reader(plays: Sequence[PlayIn], /) -> Result:
+        if sink.calls == 0:
+            assert await asyncio.to_thread(second_read.wait, 10), "reading waited for storing"
+        return await sink(plays)
+
+    summary = await import_history(USER, written.path, storing_waits_for_the_reader, batch_size=100)
+    assert summary.added == written.counted
