@@ -33,7 +33,7 @@ PER_MEMBER = (TopItem, TopSnapshot, OAuthState, ImportLink, ShareSave, SpotifyLi
 KEPT_WITH_MEMBERSHIPS = (GuildMember, MemberVisibility)
 # Plays stay after /unlink unless the member asks to delete them (bot.store.plays.delete_plays);
 # /import needs no Spotify link, so its link (valid 30 minutes, single use) stays too.
-KEPT_ON_UNLINK = (Play, PlayDay, PlayTotal, ImportLink)
+KEPT_ON_UNLINK = (Play, PlayDay, PlayTotal)
 
 
 async def everything_of(sessions: Sessions, user: int) -> dict[str, int | None]:
