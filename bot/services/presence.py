@@ -77,7 +77,7 @@ class PresenceTracker:
         self._sink = sink
         self._batch_size = batch_size
         self._flush_seconds = flush_seconds
-        self._clock = clock
+        self.clock = clock
         self._now: dict[int, Listening] = {}
         self._pending: deque[PlayIn] = deque(maxlen=max_pending)
         self._wake = asyncio.Event()
@@ -94,7 +94,7 @@ class PresenceTracker:
         if activity is None:
             if current is not None:
                 del self._now[user_id]
-                self._finish(user_id, current, self._clock())
+                self._finish(user_id, current, self.clock())
             return
         records = self._switches.guild_records(guild_id)
         if current is not None:
@@ -106,7 +106,7 @@ class PresenceTracker:
                 current.activity = activity
                 current.recordable = current.recordable or records
                 return
-            self._finish(user_id, current, self._clock())
+            self._finish(user_id, current, self.clock())
         self._now[user_id] = Listening(activity, activity.start_ms, records)
 
     def current(self, user_id: int) -> SpotifyActivity | None:
