@@ -34,14 +34,13 @@ def use_clock(bot: Encore, clock: Clock) -> PresenceTracker:
 
 
 async def until(condition: Callable[[], bool], timeout: float = 5) -> None:  # noqa: ASYNC109
+    """Poll the bot's in-memory state, which signals no event when it changes."""
     async with asyncio.timeout(timeout):
-        while not condition():
+        while not condition():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
 
 
-async def listen(
-    world: World, bot: Encore, user: StandInUser, track_id: str, start_ms: int
-) -> int:
+async def listen(world: World, bot: Encore, user: StandInUser, track_id: str, start_ms: int) -> int:
     """`user` starts `track_id` at `start_ms`; returns when the bot saw it; its length in ms."""
     track = world.spotify.presence_track(track_id)
     world.discord.play_spotify(user, track, started_at=datetime.fromtimestamp(start_ms / 1000, UTC))
@@ -49,8 +48,10 @@ async def listen(
 
     def seen() -> bool:
         current = tracker.current(user.id)
-        return current is not None and current.track_id == track_id and (
-            abs(current.start_ms - start_ms) < 2
+        return (
+            current is not None
+            and current.track_id == track_id
+            and (abs(current.start_ms - start_ms) < 2)
         )
 
     await until(seen)
