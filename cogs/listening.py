@@ -35,18 +35,13 @@ class Listening(commands.Cog):
         self, interaction: discord.Interaction, member: discord.User | None = None
     ) -> None:
         subject = await self.bot.subject(interaction, member, spotify=False)
-        listening = self.bot.services.listening
-        if listening.from_presence(subject.discord_user_id) is None:
-            await defer(interaction, private=False)
-        found = await listening.now_playing(subject.discord_user_id, interaction.guild_id)
+        await defer(interaction, private=False)
+        found = await self.bot.services.listening.now_playing(
+            subject.discord_user_id, interaction.guild_id
+        )
         embed = now_playing_embed(_name(interaction, member), found)
         view = now_playing_view(found) or discord.utils.MISSING
-        if interaction.response.is_done():
-            await interaction.followup.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
-        else:
-            await interaction.response.send_message(
-                embed=embed, view=view, allowed_mentions=NO_MENTIONS
-            )
+        await interaction.followup.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="recent", description="A member's recently recorded plays")
     @app_commands.describe(member="Whose plays (default: yours)")
@@ -54,6 +49,7 @@ class Listening(commands.Cog):
         self, interaction: discord.Interaction, member: discord.User | None = None
     ) -> None:
         subject = await self.bot.subject(interaction, member, spotify=False)
+        await defer(interaction, private=False)
         plays = await self.bot.services.listening.recent(subject.discord_user_id)
         source = RecentPlaysSource(_name(interaction, member), plays)
         await Paginator(source).start(interaction, ephemeral=False)
