@@ -200,15 +200,22 @@ class Encore(commands.AutoShardedBot):
             members = [m.id for m in guild.members if not m.bot]
             self.runtime.spawn(self.services.members.record_linked(guild.id, members))
         if self.intents.presences:
-            presence = self.services.presence
             for member in guild.members:
                 activity = spotify_activity(member)
                 if activity is not None and not member.bot:
-                    presence.update(guild.id, member.id, activity)
+                    self._listening(guild.id, member.id, activity)
 
     async def on_presence_update(self, before: discord.Member, after: discord.Member) -> None:
         if not after.bot:
-            self.services.presence.update(after.guild.id, after.id, spotify_activity(after))
+            self._listening(after.guild.id, after.id, spotify_activity(after))
+
+    def _listening(self, guild_id: int, user_id: int, activity: SpotifyActivity | None) -> None:
+        """Feed the presence tracker; a listener in a recording guild counts as a member there
+        (rankings by plays and /nowplaying's "members who know" read stored memberships)."""
+        services = self.services
+        services.presence.update(guild_id, user_id, activity)
+        if activity is not None and services.recording.guild_records(guild_id):
+            services.members.note_seen(guild_id, user_id)
 
     async def on_member_join(self, member: discord.Member) -> None:
         if not member.bot:

@@ -169,7 +169,3 @@ class SpotifyActivity:
     @property
     def duration_ms(self) -> int:
         return max(0, self.end_ms - self.start_ms)
-
-
-class PlaysUnavailable(ServiceError):
-    """Nothing is playing for the member and no play of theirs is recorded."""

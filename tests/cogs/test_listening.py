@@ -252,3 +252,21 @@ async def test_recent_of_a_hidden_member_is_refused(world: World) -> None:
     reply = await world.answer("recent", bob, options={"member": alice})
     assert reply.ephemeral
     assert "private" in reply.text()
+
+
+async def test_nowplaying_counts_the_members_here_who_know_the_artist(world: World) -> None:
+    await record_here(world)
+    alice, bob, carol = world.members
+    clock = Clock()
+    use_clock(world.bot, clock)
+    track = world.spotify.track_ids()[7]
+    for listener in (bob, carol):  # carol never runs a command: her presence makes her known
+        length = await listen(world, world.bot, listener, track, clock.ms)
+        clock.ms += length
+        await stop(world, world.bot, listener)
+    await stored_plays(world.bot, carol)
+    await world.bot.services.members.drain()
+    await listen(world, world.bot, bob, track, clock.ms)
+    reply = await world.answer("nowplaying", alice, options={"member": bob})
+    assert "Members here who know the artist: 2" in reply.text()
+    assert "Plays of this track: 1 play" in reply.text()
