@@ -23,9 +23,8 @@ _SCOPE_PURPOSES = {
 NOT_LINKED = "You haven't linked Spotify yet. Run `/link` to connect your account."
 RELINK = "Spotify no longer accepts your link. Run `/link` to connect again."
 WITHOUT_LINK = (
-    "Without a link you still count: in servers that record listening, the Spotify track in "
-    "your Discord status becomes plays for /nowplaying, /recent and rankings by plays, and "
-    "`/import` takes the streaming-history files you can download from Spotify."
+    "You still count without a link: your Spotify status in Discord (in servers that record "
+    "listening) and `/import`."
 )
 """What still works for a member Spotify will not let this bot link (issue 14)."""
 NOT_ALLOW_LISTED = (

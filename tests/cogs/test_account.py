@@ -161,7 +161,7 @@ async def test_not_allow_listed_account_gets_clear_page(world: World) -> None:
     assert await count_rows(world, SpotifyLink) == 0
     reply = await interaction.wait_message(has_text("Developer Dashboard"))
     assert "`/import`" in reply.text(), "told what still works without a link"
-    assert "Discord status" in reply.text()
+    assert "Spotify status in Discord" in reply.text()
 
 
 async def test_callback_pages_carry_security_headers(world: World) -> None:

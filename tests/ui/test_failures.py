@@ -60,7 +60,7 @@ def test_not_allow_listed_tells_the_admin_what_to_do() -> None:
 
 def test_not_allow_listed_says_what_still_works() -> None:
     assert "`/import`" in NOT_ALLOW_LISTED
-    assert "Discord status" in NOT_ALLOW_LISTED
+    assert "Spotify status in Discord" in NOT_ALLOW_LISTED
 
 
 def test_member_errors() -> None:
