@@ -16,7 +16,8 @@ from bot.store.listening import members_who_played
 from bot.store.plays import ArtistKey, PlayRow, TrackKey, find_item, last_play, play_counts
 from bot.store.plays import recent_plays as stored_recent_plays
 
-RECENT_LIMIT = 200
+RECENT_LIMIT = 50
+"""/recent shows the last 50 plays (five pages): enough to scroll, cheap to read."""
 
 
 @dataclass(frozen=True)
