@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.db.engine import Sessions, session_scope
+from bot.domain import SpotifyActivity
 from bot.metrics import Metrics, Outcome
 from bot.process.logs import bind_context
 from bot.runtime import Runtime
@@ -33,6 +34,7 @@ EXTENSIONS = (
     "cogs.chart",
     "cogs.community",
     "cogs.imports",
+    "cogs.listening",
 )
 
 
@@ -42,6 +44,26 @@ def point_discord_at(settings: Settings) -> None:
         discord.http.Route.BASE = settings.DISCORD_API_URL
     if settings.DISCORD_GATEWAY_URL:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.DISCORD_GATEWAY_URL)
+
+
+def spotify_activity(member: discord.Member) -> SpotifyActivity | None:
+    """The member's Spotify activity as the domain value the presence tracker keeps."""
+    for activity in member.activities:
+        if isinstance(activity, discord.Spotify):
+            try:
+                start, end = activity.start, activity.end
+            except KeyError:  # an activity without both timestamps cannot be judged
+                return None
+            return SpotifyActivity(
+                track_id=activity.track_id,
+                title=activity.title,
+                artists=tuple(activity.artists),
+                album=activity.album or None,
+                cover_url=activity.album_cover_url or None,
+                start_ms=round(start.timestamp() * 1000),
+                end_ms=round(end.timestamp() * 1000),
+            )
+    return None
 
 
 class EncoreTree(app_commands.CommandTree["Encore"]):
@@ -71,7 +93,8 @@ class Encore(commands.AutoShardedBot):
 
     def __init__(self, settings: Settings, **options: Any) -> None:
         intents = discord.Intents.default()
-        intents.members = settings.DISCORD_MEMBERS_INTENT
+        intents.members = settings.DISCORD_MEMBERS_INTENT or settings.DISCORD_PRESENCE_INTENT
+        intents.presences = settings.DISCORD_PRESENCE_INTENT
         if settings.SHARD_COUNT is not None:
             options.setdefault("shard_count", settings.SHARD_COUNT)
             options.setdefault("shard_ids", settings.SHARD_IDS)
@@ -131,6 +154,8 @@ class Encore(commands.AutoShardedBot):
         await self.sync_commands()
         if self.run_background_sync:
             self.runtime.start_sync()
+        if self.intents.presences:
+            self.runtime.start_presence()
 
     async def sync_commands(self) -> None:
         """Sync to the dev guild if set, else globally; only when the command set changed."""
@@ -174,6 +199,23 @@ class Encore(commands.AutoShardedBot):
         if self.intents.members:
             members = [m.id for m in guild.members if not m.bot]
             self.runtime.spawn(self.services.members.record_linked(guild.id, members))
+        if self.intents.presences:
+            for member in guild.members:
+                activity = spotify_activity(member)
+                if activity is not None and not member.bot:
+                    self._listening(guild.id, member.id, activity)
+
+    async def on_presence_update(self, before: discord.Member, after: discord.Member) -> None:
+        if not after.bot:
+            self._listening(after.guild.id, after.id, spotify_activity(after))
+
+    def _listening(self, guild_id: int, user_id: int, activity: SpotifyActivity | None) -> None:
+        """Feed the presence tracker; a listener in a recording guild counts as a member there
+        (rankings by plays and /nowplaying's "members who know" read stored memberships)."""
+        services = self.services
+        services.presence.update(guild_id, user_id, activity)
+        if activity is not None and services.recording.guild_records(guild_id):
+            services.members.note_seen(guild_id, user_id)
 
     async def on_member_join(self, member: discord.Member) -> None:
         if not member.bot:

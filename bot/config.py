@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     DISCORD_TOKEN: SecretStr | None = None
     DISCORD_DEV_GUILD_ID: int | None = None
     DISCORD_MEMBERS_INTENT: bool = False
+    DISCORD_PRESENCE_INTENT: bool = False
     SHARD_COUNT: int | None = Field(default=None, ge=1)
     SHARD_IDS: Annotated[list[int] | None, NoDecode] = None
     SPOTIFY_CLIENT_ID: str | None = None

@@ -148,3 +148,20 @@ class PlayIn:
     album_id: str | None = None
     duration_ms: int | None = None
     image_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpotifyActivity:
+    """A member's Spotify activity as Discord shows it, reduced to what Encore keeps."""
+
+    track_id: str
+    title: str
+    artists: tuple[str, ...]
+    album: str | None
+    cover_url: str | None
+    start_ms: int  # Unix ms: when the track would have started, played without pause
+    end_ms: int  # Unix ms: when it ends
+
+    @property
+    def duration_ms(self) -> int:
+        return max(0, self.end_ms - self.start_ms)

@@ -49,6 +49,7 @@ class Runtime:
         self.web: WebServer | None = None
         self._sync_task: asyncio.Task[None] | None = None
         self._linked_task: asyncio.Task[None] | None = None
+        self._presence_task: asyncio.Task[None] | None = None
         self._follow_ups: set[asyncio.Future[object]] = set()
 
     async def start(self) -> None:
@@ -72,6 +73,7 @@ class Runtime:
         imports = self.services.imports
         imports.on_started = self._on_import_started
         imports.on_finished = self._on_import_finished
+        await self.services.recording.refresh()
         linked = self.services.accounts.linked
         await linked.load()
         self._linked_task = asyncio.create_task(linked.keep_current())
@@ -103,6 +105,10 @@ class Runtime:
 
     def start_sync(self) -> None:
         self._sync_task = asyncio.create_task(self.services.sync.run_forever())
+
+    def start_presence(self) -> None:
+        """Write plays heard through presence in the background (see PresenceTracker)."""
+        self._presence_task = asyncio.create_task(self.services.presence.run())
 
     def spawn(self, work: Awaitable[object]) -> None:
         """Run `work` in the background; it is cancelled at shutdown."""
@@ -167,8 +173,15 @@ class Runtime:
         if self._linked_task is not None:
             self.services.accounts.linked.stop()
             await asyncio.wait({self._linked_task}, timeout=SYNC_STOP_GRACE)
+        if getattr(self, "services", None) is not None:
+            try:
+                await self.services.presence.close()
+            except Exception:
+                log.exception("could not write the last presence plays")
         tasks = [
-            t for t in (self._sync_task, self._linked_task, *self._follow_ups) if t is not None
+            t
+            for t in (self._sync_task, self._linked_task, self._presence_task, *self._follow_ups)
+            if t is not None
         ]
         for task in tasks:
             task.cancel()

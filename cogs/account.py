@@ -15,6 +15,7 @@ from bot.ui.account import (
     profile_embed,
     unlinked_text,
 )
+from bot.ui.listening import DeletePlaysView, delete_offer_text, record_text
 from bot.ui.replies import defer, send_private
 
 
@@ -59,18 +60,49 @@ class Account(commands.Cog):
         await interaction.followup.send(embed=profile_embed(account), ephemeral=True)
 
     @app_commands.command(
-        name="privacy", description="See or change whether you appear in this server's rankings"
+        name="privacy",
+        description="See or change whether you appear here and whether your listening is recorded",
     )
-    @app_commands.describe(visible="True: appear in leaderboards and lookups here; False: hidden")
+    @app_commands.describe(
+        visible="True: appear in leaderboards and lookups here; False: hidden",
+        record="True: your listening may be recorded as plays; False: never, in any server",
+    )
     @app_commands.guild_only()
-    async def privacy(self, interaction: discord.Interaction, visible: bool | None = None) -> None:
+    async def privacy(
+        self,
+        interaction: discord.Interaction,
+        visible: bool | None = None,
+        record: bool | None = None,
+    ) -> None:
         assert interaction.guild is not None
-        members = self.bot.services.members
+        services = self.bot.services
+        user_id = interaction.user.id
+        if record is False:
+            services.presence.stop_recording(user_id)
+        if record is not None:
+            await services.recording.set_member(user_id, record)
         if visible is not None:
-            await members.set_visible(interaction.guild.id, interaction.user.id, visible)
-        current = await members.is_visible(interaction.guild.id, interaction.user.id)
-        await send_private(
-            interaction, privacy_text(current, interaction.guild.name, visible is not None)
+            await services.members.set_visible(interaction.guild.id, user_id, visible)
+        current = await services.members.is_visible(interaction.guild.id, user_id)
+        records = services.recording.member_records(user_id)
+        text = "\n".join(
+            (
+                privacy_text(current, interaction.guild.name, visible is not None),
+                record_text(records, record is not None),
+            )
+        )
+        if record is not False:
+            await send_private(interaction, text)
+            return
+
+        async def delete() -> int:
+            return await services.recording.delete_plays(user_id)
+
+        await interaction.response.send_message(
+            f"{text}\n\n{delete_offer_text()}",
+            view=DeletePlaysView(user_id, delete),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
         )
 
 

@@ -22,6 +22,7 @@ from bot.ui.community import (
     who_knows_embed,
 )
 from bot.ui.library import item_choices
+from bot.ui.listening import record_listening_text
 from bot.ui.options import TIME_RANGE_HELP, TimeRangeParam
 from bot.ui.paginator import Paginator
 from bot.ui.replies import defer, send_private
@@ -198,6 +199,7 @@ class Community(commands.Cog):
     @app_commands.describe(
         share_channel="Where members may post their /recommend picks",
         clear_share_channel="Stop offering to post picks",
+        record_listening="Record members' Spotify status in Discord as plays (default: off)",
     )
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
@@ -206,16 +208,26 @@ class Community(commands.Cog):
         interaction: discord.Interaction,
         share_channel: discord.TextChannel | None = None,
         clear_share_channel: bool = False,
+        record_listening: bool | None = None,
     ) -> None:
         assert interaction.guild is not None
+        guild_id = interaction.guild.id
         shares = self.bot.services.shares
+        recording = self.bot.services.recording
         if clear_share_channel:
-            await shares.set_share_channel(interaction.guild.id, None)
+            await shares.set_share_channel(guild_id, None)
         elif share_channel is not None:
-            await shares.set_share_channel(interaction.guild.id, share_channel.id)
-        current = await shares.share_channel(interaction.guild.id)
+            await shares.set_share_channel(guild_id, share_channel.id)
+        if record_listening is not None:
+            await recording.set_guild(guild_id, record_listening)
+        current = await shares.share_channel(guild_id)
         where = f"<#{current}>" if current else "not set"
-        await send_private(interaction, f"Share channel for /recommend picks: {where}.")
+        recorded = record_listening_text(
+            recording.guild_records(guild_id),
+            record_listening is not None,
+            self.bot.intents.presences,
+        )
+        await send_private(interaction, f"Share channel for /recommend picks: {where}.\n{recorded}")
 
 
 async def setup(bot: Encore) -> None:

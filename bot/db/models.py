@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 from bot.domain import LinkStatus
@@ -171,6 +172,18 @@ class GuildSettings(Base):
 
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     share_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    record_listening: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class MemberRecording(Base):
+    """A member's own /privacy record choice, for every guild (no row: recorded where the
+    guild records). Kept on /unlink: it is about Discord listening, not the Spotify link."""
+
+    __tablename__ = "member_recording"
+
+    discord_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    record: Mapped[bool] = mapped_column(Boolean)
+    chosen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class CatalogItem(Base):

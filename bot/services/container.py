@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -9,20 +10,24 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.config import Settings
-from bot.db.engine import Sessions
+from bot.db.engine import Sessions, session_scope
 from bot.db.vault import TokenVault
+from bot.domain import PlayIn
 from bot.services.access import AccessService
 from bot.services.accounts import AccountService
 from bot.services.artwork import ArtworkFetcher
 from bot.services.charts import ChartService
 from bot.services.community import CommunityService
-from bot.services.import_jobs import ImportJobs, recording_allowed
+from bot.services.import_jobs import ImportJobs
 from bot.services.import_links import ImportLinks
 from bot.services.imports import ZipLimits, store_sink
 from bot.services.library import LibraryService
 from bot.services.limits import SharedLimits
 from bot.services.linking import LinkingService
+from bot.services.listening import ListeningService
 from bot.services.members import MembershipService
+from bot.services.presence import PlaySink, PresenceTracker
+from bot.services.recording import RecordingSwitches
 from bot.services.server_playlist import ServerPlaylistService
 from bot.services.shares import ShareService
 from bot.services.sync import SyncService
@@ -63,6 +68,9 @@ class Services:
     sync: SyncService
     imports: ImportJobs
     limits: SharedLimits
+    recording: RecordingSwitches
+    presence: PresenceTracker
+    listening: ListeningService
 
     @classmethod
     def build(
@@ -98,6 +106,8 @@ class Services:
         top = TopService(sessions, accounts, timedelta(minutes=settings.SNAPSHOT_MAX_AGE_MINUTES))
         community = CommunityService(sessions, top)
         members = MembershipService(sessions)
+        recording = RecordingSwitches(sessions)
+        presence = PresenceTracker(recording, plays_sink(sessions))
         return cls(
             spotify=spotify,
             oauth=oauth,
@@ -131,7 +141,20 @@ class Services:
                 folder=settings.DATA_DIR / IMPORTS_FOLDER,
                 concurrency=settings.IMPORT_CONCURRENCY,
                 limits=ZipLimits(max_total_bytes=settings.IMPORT_MAX_UNPACKED_BYTES),
-                may_record=recording_allowed,
+                may_record=recording.records,
             ),
             limits=limits,
+            recording=recording,
+            presence=presence,
+            listening=ListeningService(sessions, accounts, presence),
         )
+
+
+def plays_sink(sessions: Sessions) -> PlaySink:
+    """Writes a batch of plays in one transaction."""
+
+    async def write(plays: Sequence[PlayIn]) -> None:
+        async with session_scope(sessions) as session:
+            await record_plays(session, plays)
+
+    return write

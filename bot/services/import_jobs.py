@@ -46,12 +46,6 @@ RecordingCheck = Callable[[int], Awaitable[bool]]
 JobHook = Callable[["ImportJob"], Awaitable[None]]
 
 
-async def recording_allowed(discord_user_id: int) -> bool:
-    """Hook for `/privacy record:false` (issue 14, built elsewhere): until that switch exists
-    every member records. Replace with the member's switch when it is merged."""
-    return True
-
-
 class JobState(enum.Enum):
     UPLOADING = "uploading"
     CHECKING = "checking"
@@ -128,7 +122,7 @@ class ImportJobs:
         folder: Path,
         concurrency: int,
         limits: ZipLimits,
-        may_record: RecordingCheck = recording_allowed,
+        may_record: RecordingCheck,
     ) -> None:
         self.links = links
         self._sink = sink

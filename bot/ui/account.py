@@ -9,6 +9,7 @@ import discord
 from bot.services.accounts import LinkedAccount
 from bot.services.linking import LinkFailure, LinkResult
 from bot.services.sync import SyncOutcome
+from bot.ui.failures import WITHOUT_LINK
 from bot.ui.items import ACCENT
 from bot.ui.text import escape
 
@@ -93,8 +94,10 @@ def link_failed_message(failure: LinkFailure) -> dict[str, object]:
             "Ask a server admin to add your Spotify e-mail in the Spotify Developer Dashboard."
         ),
     }
-    text = reasons.get(failure, "Linking did not work.")
-    return {"content": f"❌ {text} Run `/link` to try again.", "components": [], "embeds": []}
+    text = f"❌ {reasons.get(failure, 'Linking did not work.')} Run `/link` to try again."
+    if failure is LinkFailure.NOT_ALLOW_LISTED:
+        text = f"{text}\n{WITHOUT_LINK}"
+    return {"content": text, "components": [], "embeds": []}
 
 
 def profile_embed(account: LinkedAccount) -> discord.Embed:

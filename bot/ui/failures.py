@@ -22,11 +22,16 @@ _SCOPE_PURPOSES = {
 
 NOT_LINKED = "You haven't linked Spotify yet. Run `/link` to connect your account."
 RELINK = "Spotify no longer accepts your link. Run `/link` to connect again."
+WITHOUT_LINK = (
+    "You still count without a link: your Spotify status in Discord (in servers that record "
+    "listening) and `/import`."
+)
+"""What still works for a member Spotify will not let this bot link (issue 14)."""
 NOT_ALLOW_LISTED = (
     "Spotify won't serve your account to this bot yet: its Spotify app is in Development Mode "
     "and only allows accounts added by its owner (at most 5). Ask a server admin to add your "
     "Spotify e-mail under **User Management** in the Spotify Developer Dashboard, then run "
-    "`/link` again."
+    "`/link` again.\n" + WITHOUT_LINK
 )
 SPOTIFY_TROUBLE = "Spotify is having trouble right now. Please try again in a few minutes."
 

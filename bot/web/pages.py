@@ -51,7 +51,10 @@ _FAILURES: dict[LinkFailure, tuple[str, str]] = {
         "This Spotify account is not allowed yet",
         "This bot's Spotify app is in Development Mode and serves only accounts its owner "
         "added. Ask the server admin to add your Spotify e-mail under <b>User Management</b> "
-        "in the Spotify Developer Dashboard, then run <b>/link</b> again.",
+        "in the Spotify Developer Dashboard, then run <b>/link</b> again. Until then you "
+        "still count: in servers that record listening, the Spotify track in your Discord "
+        "status becomes plays, and <b>/import</b> takes the streaming-history files you can "
+        "download from Spotify.",
     ),
     LinkFailure.ACCOUNT_UNREADABLE: (
         "Your Spotify account could not be read",

@@ -202,8 +202,11 @@ async def test_not_allow_listed_account_gets_clear_page(world: World) -> None:
     url = link_button_url(await interaction.wait_message())
     response = await world.follow_link(url, outsider.id)
     assert response.status == 400
+    assert "/import" in response.text and "Discord status" in response.text
     assert await count_rows(world, SpotifyLink) == 0
-    await interaction.wait_message(has_text("Developer Dashboard"))
+    reply = await interaction.wait_message(has_text("Developer Dashboard"))
+    assert "`/import`" in reply.text(), "told what still works without a link"
+    assert "Spotify status in Discord" in reply.text()
 
 
 PAGE_HEADERS = {

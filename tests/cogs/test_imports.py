@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import update
 
 from bot.db.models import ImportLink
-from bot.services import container
 from bot.services.import_links import utcnow
 from sandbox.history_files import write_account_json, write_extended_json, write_extended_zip
 from tests.helpers.import_page import ImportBrowser, import_link
@@ -256,25 +255,13 @@ async def test_import_works_from_a_dm(world: World) -> None:
     assert world.members[1].name in page.text
 
 
-@pytest.fixture
-def recording(monkeypatch: pytest.MonkeyPatch) -> dict[int, bool]:
-    """Members' recording switches (the hook `/privacy record` will fill), all on by default."""
-    switches: dict[int, bool] = {}
-
-    async def allowed(discord_user_id: int) -> bool:
-        return switches.get(discord_user_id, True)
-
-    monkeypatch.setattr(container, "recording_allowed", allowed)
-    return switches
-
-
 async def test_a_member_who_switched_recording_off_imports_nothing(
-    recording: dict[int, bool], world: World, tmp_path: Path
+    world: World, tmp_path: Path
 ) -> None:
     alice, bob = world.members[:2]
     url = import_link(await world.answer("import", alice))
-    recording[alice.id] = False
-    recording[bob.id] = False
+    await world.answer("privacy", alice, options={"record": False})
+    await world.answer("privacy", bob, options={"record": False})
     refused = await world.answer("import", bob)
     assert "switched recording" in refused.text()
     assert refused.buttons() == []

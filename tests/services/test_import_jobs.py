@@ -210,8 +210,16 @@ async def test_a_failing_store_ends_the_job_as_failed_and_deletes_the_files(
         async def __call__(self, plays: Sequence[PlayIn], /) -> object:
             raise ConnectionError("database went away")
 
+    async def may_record(discord_user_id: int) -> bool:
+        return True
+
     jobs = ImportJobs(
-        links, Broken(), folder=tmp_path / "imports", concurrency=1, limits=ZipLimits()
+        links,
+        Broken(),
+        folder=tmp_path / "imports",
+        concurrency=1,
+        limits=ZipLimits(),
+        may_record=may_record,
     )
     token = await new_link(jobs)
     job = jobs.reserve(await links.open(token))

@@ -12,6 +12,7 @@ from bot.db.models import (
     Base,
     GuildMember,
     ImportLink,
+    MemberRecording,
     MemberVisibility,
     OAuthState,
     Play,
@@ -31,9 +32,9 @@ from tests.helpers.community import NOW, World, artist, assert_matches_rebuild
 Sessions = async_sessionmaker[AsyncSession]
 PER_MEMBER = (TopItem, TopSnapshot, OAuthState, ImportLink, ShareSave, SpotifyLink)
 KEPT_WITH_MEMBERSHIPS = (GuildMember, MemberVisibility)
-# Plays stay after /unlink unless the member asks to delete them (bot.store.plays.delete_plays);
-# /import needs no Spotify link, so its link (valid 30 minutes, single use) stays too.
-KEPT_ON_UNLINK = (Play, PlayDay, PlayTotal)
+# Plays stay after /unlink unless the member asks to delete them (bot.store.plays.delete_plays),
+# and so does their /privacy record choice, which is about Discord listening, not the link.
+KEPT_ON_UNLINK = (Play, PlayDay, PlayTotal, MemberRecording)
 
 
 async def everything_of(sessions: Sessions, user: int) -> dict[str, int | None]:

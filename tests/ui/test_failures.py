@@ -58,6 +58,11 @@ def test_not_allow_listed_tells_the_admin_what_to_do() -> None:
     assert "5" in NOT_ALLOW_LISTED
 
 
+def test_not_allow_listed_says_what_still_works() -> None:
+    assert "`/import`" in NOT_ALLOW_LISTED
+    assert "Spotify status in Discord" in NOT_ALLOW_LISTED
+
+
 def test_member_errors() -> None:
     assert "private" in (describe_failure(service.MemberHidden()) or "")
     assert "hasn't linked" in (describe_failure(service.MemberNotLinked()) or "")
