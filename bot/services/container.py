@@ -16,6 +16,7 @@ from bot.services.accounts import AccountService
 from bot.services.artwork import ArtworkFetcher
 from bot.services.charts import ChartService
 from bot.services.community import CommunityService
+from bot.services.enrichment import TrackEnricher
 from bot.services.import_jobs import ImportJobs, recording_allowed
 from bot.services.import_links import ImportLinks
 from bot.services.imports import ZipLimits, store_sink
@@ -23,11 +24,13 @@ from bot.services.imports.importer import Recorder
 from bot.services.library import LibraryService
 from bot.services.linking import LinkingService
 from bot.services.members import MembershipService
+from bot.services.recent import RecentlyPlayedPoller
 from bot.services.server_playlist import ServerPlaylistService
 from bot.services.shares import ShareService
+from bot.services.spending import BackgroundSpender
 from bot.services.sync import SyncService
 from bot.services.top import TopService
-from bot.spotify.client import SpotifyClient
+from bot.spotify.client import AppTokens, SpotifyClient
 from bot.spotify.oauth import SpotifyOAuth
 from bot.store.plays import record_plays
 
@@ -63,6 +66,8 @@ class Services:
     community: CommunityService
     server_playlist: ServerPlaylistService
     sync: SyncService
+    recent: RecentlyPlayedPoller
+    enrichment: TrackEnricher
     imports: ImportJobs
 
     @classmethod
@@ -93,6 +98,7 @@ class Services:
         top = TopService(sessions, accounts, timedelta(minutes=settings.SNAPSHOT_MAX_AGE_MINUTES))
         community = CommunityService(sessions, top)
         members = MembershipService(sessions)
+        app_tokens = AppTokens(oauth)
         return cls(
             spotify=spotify,
             oauth=oauth,
@@ -119,6 +125,17 @@ class Services:
                 spotify,
                 interval=timedelta(hours=settings.SYNC_INTERVAL_HOURS),
                 budget=settings.SPOTIFY_SYNC_BUDGET,
+            ),
+            recent=RecentlyPlayedPoller(
+                sessions,
+                accounts,
+                BackgroundSpender(spotify, settings.SPOTIFY_RECENT_BUDGET),
+                may_record=recording_allowed,
+            ),
+            enrichment=TrackEnricher(
+                sessions,
+                lambda: spotify.app(app_tokens),
+                BackgroundSpender(spotify, settings.SPOTIFY_ENRICH_BUDGET),
             ),
             imports=ImportJobs(
                 ImportLinks(sessions, vault, base_url=web_origin(settings)),
