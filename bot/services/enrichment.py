@@ -19,7 +19,14 @@ from enum import StrEnum
 from bot.db.engine import Sessions, session_scope
 from bot.services.spending import BackgroundSpender
 from bot.spotify.client import SpotifyAppApi
-from bot.spotify.errors import BadRequest, NotFound, QuotaExceeded, RateLimited, SpotifyError
+from bot.spotify.errors import (
+    BadRequest,
+    NotFound,
+    OAuthError,
+    QuotaExceeded,
+    RateLimited,
+    SpotifyError,
+)
 from bot.spotify.models import Track
 from bot.store.plays import TrackIds, keep_enrichment, tracks_missing_ids
 
@@ -78,6 +85,8 @@ class TrackEnricher:
                     )
             except (RateLimited, QuotaExceeded):
                 delay = RATE_LIMITED_SECONDS
+            except OAuthError as exc:
+                log.warning("enrichment paused: no app token (%s)", type(exc).__name__)
             except Exception:
                 log.exception("enrichment pass failed")
             with contextlib.suppress(TimeoutError):
@@ -88,7 +97,8 @@ class TrackEnricher:
 
     async def run_once(self, max_tracks: int | None = None) -> Counter[EnrichOutcome]:
         """Enrich the tracks missing IDs (at most `max_tracks`), each asked once per pass. A
-        rate limit longer than the client waits out ends the pass (RateLimited)."""
+        rate limit longer than the client waits out (RateLimited) or no app token (OAuthError)
+        ends the pass, keeping what was learnt."""
         outcomes: Counter[EnrichOutcome] = Counter()
         tried: set[str] = set()
         api = self._app_api()
@@ -110,7 +120,7 @@ class TrackEnricher:
                 except (NotFound, BadRequest):
                     unknown.append(spotify_id)
                     continue
-                except (RateLimited, QuotaExceeded):
+                except (RateLimited, QuotaExceeded, OAuthError):
                     await self._keep(found, unknown)
                     raise
                 except SpotifyError as exc:

@@ -10,12 +10,14 @@ import aiohttp
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.config import DEFAULT_REDIRECT_URI
 from bot.db.engine import session_scope
 from bot.domain import ItemKind, PlayIn, PlaySource
 from bot.services.enrichment import EnrichOutcome, TrackEnricher
 from bot.services.spending import BackgroundSpender
 from bot.spotify.client import AppTokens
-from bot.spotify.errors import RateLimited
+from bot.spotify.errors import OAuthError, RateLimited
+from bot.spotify.oauth import SpotifyOAuth
 from bot.store.plays import record_plays, top_items, tracks_missing_ids
 from sandbox.spotify import SpotifySandbox
 from tests.helpers.accounts import Accounts, build_accounts
@@ -153,3 +155,29 @@ async def test_a_long_rate_limit_ends_the_pass_and_keeps_what_was_learnt(
         await enricher(stack).run_once()
 
     assert await missing(stack) == [second]
+
+
+async def test_without_an_app_token_the_pass_ends_at_once(
+    stack: Accounts, http: aiohttp.ClientSession
+) -> None:
+    await record(
+        stack,
+        *(seen_in_presence(stack, t, 10 * n) for n, t in enumerate(stack.sandbox.track_ids()[:2])),
+    )
+    refused = SpotifyOAuth(
+        http,
+        client_id=stack.sandbox.accounts.client_id,
+        client_secret="not-the-secret",
+        redirect_uri=DEFAULT_REDIRECT_URI,
+        accounts_url=stack.sandbox.accounts_url,
+    )
+    tokens = AppTokens(refused)
+    enrich = TrackEnricher(
+        stack.sessions, lambda: stack.client.app(tokens), BackgroundSpender(stack.client, 1000)
+    )
+
+    with pytest.raises(OAuthError):
+        await enrich.run_once()
+
+    assert stack.sandbox.requests_to(TRACKS) == []
+    assert len(await missing(stack)) == 2
