@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.engine import session_scope
+from bot.db.engine import create_engine, make_session_factory, session_scope
+from bot.db.models import SpotifyLink
 from bot.domain import PlayIn, PlaySource
 from bot.services.recent import (
     MAX_INTERVAL,
@@ -41,10 +44,11 @@ class Stack(Accounts):
         window: float = 30.0,
         concurrency: int = 2,
         may_record: MayRecord | None = None,
+        sessions: async_sessionmaker[AsyncSession] | None = None,
     ) -> RecentlyPlayedPoller:
         extra = {} if may_record is None else {"may_record": may_record}
         return RecentlyPlayedPoller(
-            self.sessions,
+            sessions or self.sessions,
             self.accounts,
             BackgroundSpender(self.client, budget, window),
             clock=self.clock,
@@ -293,3 +297,44 @@ async def test_the_budget_is_never_exceeded_in_any_window(stack: Stack) -> None:
     times = sorted(request.at for request in stack.sandbox.requests_to(RECENT))
     assert len(times) == 4
     assert all(later - earlier >= 0.3 for earlier, later in zip(times, times[2:], strict=False))
+
+
+async def test_two_processes_never_poll_the_same_member(stack: Stack, db_url: str) -> None:
+    for number in range(8):
+        await stack.link(number, f"user{number}")
+        stack.play(f"user{number}", stack.sandbox.track_ids()[number], base_time())
+    other_engine = create_engine(db_url)
+    try:
+        first = stack.poller(concurrency=3)
+        second = stack.poller(concurrency=3, sessions=make_session_factory(other_engine))
+        outcomes = await asyncio.gather(first.run_once(), second.run_once())
+    finally:
+        await other_engine.dispose()
+
+    assert sum(outcomes, Counter()) == Counter({PollOutcome.POLLED: 8})
+    per_user = Counter(request.user_id for request in stack.sandbox.requests_to(RECENT))
+    assert per_user == {f"user{number}": 1 for number in range(8)}
+    for number in range(8):
+        assert len(await stack.plays(number)) == 1
+
+
+async def test_a_poll_whose_claim_was_taken_over_stores_nothing(stack: Stack) -> None:
+    await stack.link(1, "user0")
+    stack.play("user0", stack.sandbox.track_ids()[0], base_time())
+    stack.sandbox.faults.latency(0.2, path=RECENT)
+    polling = asyncio.create_task(stack.poller().run_once())
+    for _ in range(500):
+        if stack.sandbox.requests_to(RECENT):
+            break
+        await asyncio.sleep(0.01)
+    taken_over = stack.clock.now + timedelta(minutes=30)
+    async with session_scope(stack.sessions) as session:
+        await session.execute(
+            update(SpotifyLink)
+            .where(SpotifyLink.discord_user_id == 1)
+            .values(recent_due_at=taken_over)
+        )
+
+    assert await polling == Counter({PollOutcome.SKIPPED: 1})
+    assert await stack.plays(1) == []
+    assert (await stack.link_row(1)).recent_after_ms is None
