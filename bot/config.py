@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     SYNC_INTERVAL_HOURS: float = Field(default=12, gt=0)
     SPOTIFY_SYNC_BUDGET: int = Field(default=100, ge=1)
     SPOTIFY_INTERACTIVE_SHARE: int = Field(default=50, ge=0)
+    SPOTIFY_RECENT_BUDGET: int = Field(default=40, ge=1)
+    SPOTIFY_ENRICH_BUDGET: int = Field(default=10, ge=1)
     SNAPSHOT_MAX_AGE_MINUTES: float = Field(default=60, ge=0)
     SPOTIFY_TIMEOUT_SECONDS: float = Field(default=10, gt=0)
     SPOTIFY_INTERACTIVE_MAX_WAIT: float = Field(default=5, ge=0)

@@ -1,5 +1,6 @@
 """What every Encore process holds: one HTTP session, one database engine, the services, the
-web server with its OAuth hooks, and the background sync.
+web server with its OAuth hooks, and the background loops (top-list sync, recently-played
+polling, enrichment).
 
 The bot process (`python -m bot`) owns one and adds the Discord gateway on top; a web-only
 process (`python -m bot web`) runs one alone. Nothing here needs a gateway connection: the
@@ -48,6 +49,7 @@ class Runtime:
         self.metrics = metrics
         self.web: WebServer | None = None
         self._sync_task: asyncio.Task[None] | None = None
+        self._listening_tasks: list[asyncio.Task[None]] = []
         self._linked_task: asyncio.Task[None] | None = None
         self._presence_task: asyncio.Task[None] | None = None
         self._follow_ups: set[asyncio.Future[object]] = set()
@@ -104,7 +106,13 @@ class Runtime:
         await self.web.start()
 
     def start_sync(self) -> None:
+        """Start the background loops: the top-list sync, recently-played polling and
+        enrichment of tracks seen without their artists' IDs."""
         self._sync_task = asyncio.create_task(self.services.sync.run_forever())
+        self._listening_tasks = [
+            asyncio.create_task(self.services.recent.run_forever()),
+            asyncio.create_task(self.services.enrichment.run_forever()),
+        ]
 
     def start_presence(self) -> None:
         """Write plays heard through presence in the background (see PresenceTracker)."""
@@ -169,7 +177,9 @@ class Runtime:
     async def close(self) -> None:
         if self._sync_task is not None:
             self.services.sync.stop()
-            await asyncio.wait({self._sync_task}, timeout=SYNC_STOP_GRACE)
+            self.services.recent.stop()
+            self.services.enrichment.stop()
+            await asyncio.wait({self._sync_task, *self._listening_tasks}, timeout=SYNC_STOP_GRACE)
         if self._linked_task is not None:
             self.services.accounts.linked.stop()
             await asyncio.wait({self._linked_task}, timeout=SYNC_STOP_GRACE)
@@ -180,7 +190,13 @@ class Runtime:
                 log.exception("could not write the last presence plays")
         tasks = [
             t
-            for t in (self._sync_task, self._linked_task, self._presence_task, *self._follow_ups)
+            for t in (
+                self._sync_task,
+                self._linked_task,
+                self._presence_task,
+                *self._listening_tasks,
+                *self._follow_ups,
+            )
             if t is not None
         ]
         for task in tasks:

@@ -57,7 +57,9 @@ class Account(commands.Cog):
         account = await self.bot.services.accounts.find(subject.discord_user_id)
         if account is None:
             raise NotLinked() if subject.is_invoker else MemberNotLinked()
-        await interaction.followup.send(embed=profile_embed(account), ephemeral=True)
+        await interaction.followup.send(
+            embed=profile_embed(account, own=subject.is_invoker), ephemeral=True
+        )
 
     @app_commands.command(
         name="privacy",

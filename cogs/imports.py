@@ -7,6 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Encore
+from bot.ui.account import relink_for_history_text
 from bot.ui.imports import import_prompt, import_view
 
 
@@ -29,9 +30,10 @@ class Imports(commands.Cog):
             application_id=interaction.application_id,
             interaction_token=interaction.token,
         )
-        await interaction.response.send_message(
-            import_prompt(), view=import_view(url), ephemeral=True
-        )
+        content = import_prompt()
+        if await self.bot.services.accounts.take_relink_notice(user.id):
+            content = f"{content}\n\n{relink_for_history_text()}"
+        await interaction.response.send_message(content, view=import_view(url), ephemeral=True)
 
 
 async def setup(bot: Encore) -> None:

@@ -98,6 +98,13 @@ class SpotifyLink(Base):
     )
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sync_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    recent_after_ms: Mapped[int | None] = mapped_column(BigInteger)
+    """Recently-played cursor: the newest `played_at` stored (Unix ms)."""
+    recent_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recent_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    """When recently-played is polled next; moved forward by a lease while it is."""
+    relink_noticed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When a history command told a member linked before the listening scopes to /link again."""
 
 
 class OAuthState(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.db.engine import Sessions, session_scope
 from bot.db.models import SpotifyLink
@@ -16,8 +16,10 @@ from bot.services.tokens import MemberTokens
 from bot.spotify.client import SpotifyClient, SpotifyUserApi
 from bot.spotify.ids import SpotifyKind, SpotifyRef
 from bot.spotify.oauth import SpotifyOAuth
+from bot.spotify.scopes import has_listening_scopes
 from bot.store.links import get_link, mark_link
 from bot.store.member_data import remove_member_data
+from bot.store.recent_polls import take_relink_notice
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ class LinkedAccount:
     linked_at: datetime
     authorized_at: datetime
     status: LinkStatus
+    listening_history: bool = True
+    """False for a link made before Encore asked for the listening scopes: /link again."""
 
     @property
     def usable(self) -> bool:
@@ -62,6 +66,7 @@ def _account(link: SpotifyLink) -> LinkedAccount:
         linked_at=link.linked_at,
         authorized_at=link.authorized_at,
         status=link.status,
+        listening_history=has_listening_scopes(link.scopes),
     )
 
 
@@ -86,6 +91,12 @@ class AccountService:
             account = None if link is None else _account(link)
         self.linked.mark(discord_user_id, account is not None and account.usable)
         return account
+
+    async def take_relink_notice(self, discord_user_id: int) -> bool:
+        """True the first time a member whose link predates the listening scopes uses a history
+        command (they are told once to /link again); False for everyone else and afterwards."""
+        async with session_scope(self._sessions) as session:
+            return await take_relink_notice(session, discord_user_id, datetime.now(UTC))
 
     async def mark(
         self, discord_user_id: int, status: LinkStatus, *, if_refresh_enc: bytes | None = None

@@ -18,6 +18,7 @@ from bot.services.accounts import AccountService
 from bot.services.artwork import ArtworkFetcher
 from bot.services.charts import ChartService
 from bot.services.community import CommunityService
+from bot.services.enrichment import TrackEnricher
 from bot.services.import_jobs import ImportJobs
 from bot.services.import_links import ImportLinks
 from bot.services.imports import ZipLimits, store_sink
@@ -27,12 +28,14 @@ from bot.services.linking import LinkingService
 from bot.services.listening import ListeningService
 from bot.services.members import MembershipService
 from bot.services.presence import PlaySink, PresenceTracker
+from bot.services.recent import RecentlyPlayedPoller
 from bot.services.recording import RecordingSwitches
 from bot.services.server_playlist import ServerPlaylistService
 from bot.services.shares import ShareService
+from bot.services.spending import BackgroundSpender
 from bot.services.sync import SyncService
 from bot.services.top import TopService
-from bot.spotify.client import SpotifyClient
+from bot.spotify.client import AppTokens, SpotifyClient
 from bot.spotify.oauth import SpotifyOAuth
 from bot.store.plays import record_plays
 
@@ -66,6 +69,8 @@ class Services:
     community: CommunityService
     server_playlist: ServerPlaylistService
     sync: SyncService
+    recent: RecentlyPlayedPoller
+    enrichment: TrackEnricher
     imports: ImportJobs
     limits: SharedLimits
     recording: RecordingSwitches
@@ -108,6 +113,7 @@ class Services:
         members = MembershipService(sessions)
         recording = RecordingSwitches(sessions)
         presence = PresenceTracker(recording, plays_sink(sessions))
+        app_tokens = AppTokens(oauth)
         return cls(
             spotify=spotify,
             oauth=oauth,
@@ -134,6 +140,17 @@ class Services:
                 spotify,
                 interval=timedelta(hours=settings.SYNC_INTERVAL_HOURS),
                 budget=limits,
+            ),
+            recent=RecentlyPlayedPoller(
+                sessions,
+                accounts,
+                BackgroundSpender(spotify, settings.SPOTIFY_RECENT_BUDGET),
+                may_record=recording.records,
+            ),
+            enrichment=TrackEnricher(
+                sessions,
+                lambda: spotify.app(app_tokens),
+                BackgroundSpender(spotify, settings.SPOTIFY_ENRICH_BUDGET),
             ),
             imports=ImportJobs(
                 ImportLinks(sessions, vault, base_url=web_origin(settings)),

@@ -835,3 +835,32 @@ async def _recredit(
                 duration_ms=func.coalesce(CatalogTrack.duration_ms, duration_ms),
             )
         )
+
+
+async def mark_ids_unknown(session: AsyncSession, spotify_ids: Sequence[str]) -> None:
+    """Tracks Spotify does not know by these IDs: they stay grouped by name and are not offered
+    for enrichment again."""
+    for part in chunks(sorted(set(spotify_ids))):
+        await session.execute(
+            update(CatalogItem)
+            .where(
+                CatalogItem.kind == int(ItemKind.TRACK),
+                CatalogItem.spotify_id.in_(part),
+                CatalogItem.artist_spotify_ids.is_(None),
+            )
+            .values(artist_spotify_ids="")
+        )
+
+
+async def keep_enrichment(
+    session: AsyncSession, found: Sequence[TrackIds], unknown: Sequence[str]
+) -> None:
+    """Store what enrichment learnt in one transaction: `attach_spotify_ids` for the tracks
+    Spotify answered, `mark_ids_unknown` for the ones it does not know. The writer first (on
+    SQLite), so the reads that decide the merges cannot go stale."""
+    if not found and not unknown:
+        return
+    await lock_shared_writes(session)
+    await take_write_lock(session)
+    await attach_spotify_ids(session, found)
+    await mark_ids_unknown(session, unknown)

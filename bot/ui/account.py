@@ -100,7 +100,18 @@ def link_failed_message(failure: LinkFailure) -> dict[str, object]:
     return {"content": text, "components": [], "embeds": []}
 
 
-def profile_embed(account: LinkedAccount) -> discord.Embed:
+RELINK_FOR_HISTORY = (
+    "Your Spotify link is older than Encore's listening history, so your Spotify plays are not "
+    "recorded yet. Run `/link` again to allow it; everything else keeps working as it is."
+)
+
+
+def relink_for_history_text() -> str:
+    """Said once, by the first history command a member linked before listening history uses."""
+    return f"ℹ️ {RELINK_FOR_HISTORY}"
+
+
+def profile_embed(account: LinkedAccount, *, own: bool = True) -> discord.Embed:
     embed = discord.Embed(
         title=escape(account.display_name), url=account.profile_url, colour=ACCENT
     )
@@ -114,6 +125,15 @@ def profile_embed(account: LinkedAccount) -> discord.Embed:
         "Spotify asks members to authorise again every 6 months: run `/link` before then.",
         inline=False,
     )
+    if not account.listening_history:
+        embed.add_field(
+            name="Listening history",
+            value=RELINK_FOR_HISTORY
+            if own
+            else "Linked before listening history: their Spotify plays are not recorded until "
+            "they `/link` again.",
+            inline=False,
+        )
     return embed
 
 

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -56,8 +56,9 @@ class Accounts:
         *,
         due: datetime | None = None,
         status: LinkStatus = LinkStatus.ACTIVE,
+        scopes: Collection[str] = SCOPES,
     ) -> None:
-        tokens = self.sandbox.issue_tokens(user_id)
+        tokens = self.sandbox.issue_tokens(user_id, scopes)
         user = self.sandbox.users[user_id]
         async with session_scope(self.sessions) as session:
             session.add(
@@ -69,7 +70,7 @@ class Accounts:
                     access_token_enc=self.vault.encrypt(tokens["access_token"]),
                     refresh_token_enc=self.vault.encrypt(tokens["refresh_token"]),
                     access_expires_at=datetime.now(UTC) + timedelta(seconds=tokens["expires_in"]),
-                    scopes=" ".join(SCOPES),
+                    scopes=" ".join(scopes),
                     authorized_at=self.clock.now,
                     linked_at=self.clock.now,
                     status=status,

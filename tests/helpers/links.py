@@ -20,6 +20,8 @@ def link_row(
     linked_at: datetime = NOW,
     synced_at: datetime | None = None,
     sync_due_at: datetime | None = None,
+    scopes: str = "user-top-read",
+    recent_due_at: datetime | None = None,
 ) -> SpotifyLink:
     return SpotifyLink(
         discord_user_id=user,
@@ -28,12 +30,13 @@ def link_row(
         access_token_enc=b"access",
         refresh_token_enc=b"refresh",
         access_expires_at=NOW,
-        scopes="user-top-read",
+        scopes=scopes,
         authorized_at=linked_at,
         linked_at=linked_at,
         status=status,
         synced_at=synced_at,
         sync_due_at=sync_due_at,
+        recent_due_at=recent_due_at,
     )
 
 

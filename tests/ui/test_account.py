@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import discord
 import pytest
 
 from bot.domain import LinkStatus
@@ -19,6 +20,8 @@ from bot.ui.account import (
     link_prompt,
     linked_message,
     name_ending_sentence,
+    profile_embed,
+    relink_for_history_text,
     unlinked_text,
 )
 
@@ -82,3 +85,21 @@ def test_unlink_tells_how_to_remove_the_access_on_spotify(had_link: bool) -> Non
     text = unlinked_text(had_link)
     assert SPOTIFY_APPS_URL == "https://www.spotify.com/account/apps/"
     assert SPOTIFY_APPS_URL in text and "Manage apps" in text
+
+
+def test_a_profile_linked_before_listening_history_invites_to_link_again() -> None:
+    now = datetime.now(UTC)
+    old = LinkedAccount(
+        1, "Yuki", "yuki", "https://x", None, now, now, LinkStatus.ACTIVE, listening_history=False
+    )
+    current = LinkedAccount(1, "Yuki", "yuki", "https://x", None, now, now, LinkStatus.ACTIVE)
+
+    def history_field(embed: discord.Embed, name: str = "Listening history") -> str | None:
+        return next((str(f.value) for f in embed.fields if f.name == name), None)
+
+    own = history_field(profile_embed(old))
+    other = history_field(profile_embed(old, own=False))
+    assert own is not None and "Run `/link` again" in own
+    assert other is not None and "`/link` again" in other and "Run" not in other
+    assert history_field(profile_embed(current)) is None
+    assert "`/link` again" in relink_for_history_text()

@@ -1,0 +1,42 @@
+"""Where the listening loops (recently-played polling, enrichment) meet the request budget and
+the 429 cooldown: every background Spotify request they make goes through `BackgroundSpender`,
+so switching them to another budget or cooldown is a change here only."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from bot.services.budget import DEFAULT_WINDOW_SECONDS, RequestBudget
+from bot.spotify.client import SpotifyClient
+from bot.spotify.errors import RateLimited
+
+T = TypeVar("T")
+
+
+class BackgroundSpender:
+    """At most `limit` requests per `window` seconds, none while the client cools down."""
+
+    def __init__(
+        self, client: SpotifyClient, limit: int, window: float = DEFAULT_WINDOW_SECONDS
+    ) -> None:
+        self._client = client
+        self.budget = RequestBudget(limit, window)
+
+    def cooldown_remaining(self) -> float:
+        return self._client.cooldown_remaining()
+
+    async def pause_for_cooldown(self, max_pause: float | None = None) -> None:
+        """Sleep out the client's cooldown; RateLimited at once if it is longer than `max_pause`."""
+        while (remaining := self._client.cooldown_remaining()) > 0:
+            if max_pause is not None and remaining > max_pause:
+                raise RateLimited(remaining)
+            await asyncio.sleep(remaining)
+
+    async def call(self, fetch: Callable[[], Awaitable[T]], *, max_pause: float | None = None) -> T:
+        """One Spotify request: never during a cooldown, always within the budget."""
+        await self.pause_for_cooldown(max_pause)
+        async with self.budget.spend():
+            await self.pause_for_cooldown(max_pause)
+            return await fetch()
