@@ -28,8 +28,8 @@ from bot.ui.account import (
 PENDING = PendingLink(discord_user_id=1, guild_id=2, application_id=3, interaction_token="t")
 
 
-def result(moved_from: int | None = None, name: str = "Yuki") -> LinkResult:
-    return LinkResult(PENDING, name, "yuki", moved_from)
+def result(name: str = "Yuki") -> LinkResult:
+    return LinkResult(PENDING, name, "yuki")
 
 
 @pytest.mark.parametrize(
@@ -42,10 +42,9 @@ def test_the_note_follows_the_first_sync(first_sync: SyncOutcome | None, note: s
     assert payload["components"] == [] and payload["embeds"] == []
 
 
-def test_a_moved_account_is_said_and_the_name_escaped() -> None:
-    content = str(linked_message(result(moved_from=9, name="*Yu*"), None)["content"])
+def test_the_name_is_escaped() -> None:
+    content = str(linked_message(result(name="*Yu*"), None)["content"])
     assert "\\*Yu\\*" in content
-    assert "moved to you" in content
 
 
 @pytest.mark.parametrize(
