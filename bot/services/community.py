@@ -53,17 +53,22 @@ class CommunityService:
         time_range: TimeRange,
         offset: int = 0,
         limit: int = 10,
+        kind: ItemKind = ItemKind.ARTIST,
     ) -> WhoKnows | None:
         async with self._sessions() as session:
             return await whoknows.who_knows(
-                session, guild_id, artist_spotify_id, time_range, offset, limit
+                session, guild_id, artist_spotify_id, time_range, offset, limit, kind
             )
 
     async def known_artists(
-        self, guild_id: int, prefix: str, limit: int = AUTOCOMPLETE_LIMIT
+        self,
+        guild_id: int,
+        prefix: str,
+        limit: int = AUTOCOMPLETE_LIMIT,
+        kind: ItemKind = ItemKind.ARTIST,
     ) -> list[ItemSummary]:
         async with self._sessions() as session:
-            return await whoknows.known_artists(session, guild_id, prefix, limit)
+            return await whoknows.known_artists(session, guild_id, prefix, limit, kind)
 
     async def compat(self, subject: Subject, time_range: TimeRange) -> Compat:
         """How alike the tastes of the one asking and `subject` are (checked with

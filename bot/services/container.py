@@ -23,6 +23,7 @@ from bot.services.imports.importer import Recorder
 from bot.services.library import LibraryService
 from bot.services.linking import LinkingService
 from bot.services.members import MembershipService
+from bot.services.play_rankings import PlayRankingService
 from bot.services.server_playlist import ServerPlaylistService
 from bot.services.shares import ShareService
 from bot.services.sync import SyncService
@@ -61,6 +62,7 @@ class Services:
     shares: ShareService
     charts: ChartService
     community: CommunityService
+    plays: PlayRankingService
     server_playlist: ServerPlaylistService
     sync: SyncService
     imports: ImportJobs
@@ -112,6 +114,7 @@ class Services:
             top=top,
             charts=ChartService(top, ArtworkFetcher(http)),
             community=community,
+            plays=PlayRankingService(sessions),
             server_playlist=ServerPlaylistService(community, accounts),
             sync=SyncService(
                 sessions,
