@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Encore
-from bot.domain import DEFAULT_TIME_RANGE, InvalidInput, ItemKind, Period, TimeRange
+from bot.domain import InvalidInput, ItemKind, Period, TimeRange
 from bot.services.play_rankings import Basis, chosen_basis
 from bot.spotify.ids import BASE62_ID, looks_like_spotify_ref, parse_spotify_ref
 from bot.store.leaderboard import Leaderboard
@@ -28,7 +28,6 @@ from bot.ui.library import item_choices
 from bot.ui.options import (
     PERIOD_HELP,
     RANKING_TIME_RANGE_HELP,
-    TIME_RANGE_HELP,
     PeriodParam,
     TimeRangeParam,
 )
@@ -47,6 +46,10 @@ from bot.ui.replies import defer, send_private
 from bot.ui.text import NO_MENTIONS, echo, escape
 
 log = logging.getLogger(__name__)
+
+SERVERPLAYLIST_TIME_RANGE_HELP = (
+    "Favourites from top lists over this range (default: this month's most played, if any)"
+)
 
 
 class Community(commands.Cog):
@@ -358,10 +361,10 @@ class Community(commands.Cog):
     @app_commands.command(
         name="serverplaylist", description="Make a playlist of this server's favourites"
     )
-    @app_commands.describe(time_range=TIME_RANGE_HELP)
+    @app_commands.describe(time_range=SERVERPLAYLIST_TIME_RANGE_HELP)
     @app_commands.guild_only()
     async def serverplaylist(
-        self, interaction: discord.Interaction, time_range: TimeRangeParam = DEFAULT_TIME_RANGE
+        self, interaction: discord.Interaction, time_range: TimeRangeParam | None = None
     ) -> None:
         assert interaction.guild is not None
         services = self.bot.services

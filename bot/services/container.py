@@ -94,6 +94,7 @@ class Services:
         accounts = AccountService(sessions, vault, oauth, spotify)
         top = TopService(sessions, accounts, timedelta(minutes=settings.SNAPSHOT_MAX_AGE_MINUTES))
         community = CommunityService(sessions, top)
+        plays = PlayRankingService(sessions)
         members = MembershipService(sessions)
         return cls(
             spotify=spotify,
@@ -114,8 +115,8 @@ class Services:
             top=top,
             charts=ChartService(top, ArtworkFetcher(http)),
             community=community,
-            plays=PlayRankingService(sessions),
-            server_playlist=ServerPlaylistService(community, accounts),
+            plays=plays,
+            server_playlist=ServerPlaylistService(community, accounts, plays),
             sync=SyncService(
                 sessions,
                 accounts,

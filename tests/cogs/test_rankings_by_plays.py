@@ -33,6 +33,7 @@ def plays(
     *,
     days_ago: float = 1,
     artist_id: str | None = None,
+    track_id: str | None = None,
 ) -> list[PlayIn]:
     start = datetime.now(UTC) - timedelta(days=days_ago)
     return [
@@ -45,6 +46,7 @@ def plays(
             artist_names=(artist,),
             album_name=album,
             artist_ids=(artist_id,) if artist_id else (),
+            track_id=track_id,
             duration_ms=180_000,
         )
         for i in range(count)
@@ -237,3 +239,21 @@ async def test_member_who_leaves_stops_counting_by_plays(world: World) -> None:
         if "Zed" not in board.text():
             break
     assert "Zed" not in board.text()
+
+
+async def test_serverplaylist_draws_on_recent_plays(world: World) -> None:
+    alice, bob, _ = world.members
+    await world.link(alice, "user0")
+    played = next(iter(world.spotify.catalog.tracks))
+    await store(
+        world,
+        plays(bob, 4, "Known Track", "Someone", "Some Album", track_id=played),
+        plays(bob, 9, "Name Only", "Nobody", "No Album"),  # no Spotify ID: cannot be added
+    )
+    world.spotify.clear_requests()
+    reply = await world.answer("serverplaylist", alice)
+    assert "favourites of Encore Test" in reply.text()
+    created = [r for r in world.spotify.requests if r.path == "/v1/me/playlists"]
+    assert "most-played" in created[0].request_json["description"]
+    items = [r for r in world.spotify.requests if r.path.endswith("/items")]
+    assert items[0].request_json["uris"] == [f"spotify:track:{played}"]
