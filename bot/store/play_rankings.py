@@ -297,7 +297,7 @@ async def member_top(
     return [(_played_item(item), int(plays)) for item, plays in rows]
 
 
-async def _profile(
+async def profile(
     session: AsyncSession, discord_user_id: int, kind: ItemKind, period: Period
 ) -> dict[int, int]:
     start = since_day(period)
@@ -340,8 +340,8 @@ async def compat_by_plays(
     overlaps: dict[ItemKind, float | None] = {}
     shared: list[tuple[int, int, int, int]] = []  # (min plays, item, plays a, plays b)
     for kind in COMPAT_KINDS:
-        a = await _profile(session, user_a, kind, period)
-        b = await _profile(session, user_b, kind, period)
+        a = await profile(session, user_a, kind, period)
+        b = await profile(session, user_b, kind, period)
         overlaps[kind] = cosine(a, b) if a or b else None
         if kind is ItemKind.ARTIST:
             shared = sorted(

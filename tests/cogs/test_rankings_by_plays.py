@@ -257,3 +257,24 @@ async def test_serverplaylist_draws_on_recent_plays(world: World) -> None:
     assert "most-played" in created[0].request_json["description"]
     items = [r for r in world.spotify.requests if r.path.endswith("/items")]
     assert items[0].request_json["uris"] == [f"spotify:track:{played}"]
+
+
+async def test_recommend_draws_on_plays_of_similar_members(world: World) -> None:
+    alice, bob, carol = world.members
+    await world.link(alice, "user0")
+    track_id, track = next(iter(world.spotify.catalog.tracks.items()))
+    await store(
+        world,
+        plays(alice, 3, "Alpha", "Xavier", "First Album"),
+        plays(bob, 2, "Alpha", "Xavier", "First Album", days_ago=2),
+        plays(bob, 5, track.name, "Yolanda", "Second Album", days_ago=3, track_id=track_id),
+        plays(carol, 4, "Gamma", "Zed", "Third Album"),  # nothing in common with alice
+    )
+    world.spotify.clear_requests()
+    reply = await world.answer("recommend", alice)
+    text = reply.text()
+    assert "Picks for alice" in text
+    assert track.name in text
+    assert "1 member who shares your love of Xavier plays this" in text
+    assert "Gamma" not in text and "Alpha" not in text  # carol is not similar; alice has Alpha
+    assert not [r for r in world.spotify.requests if "/me/top/" in r.path]
