@@ -19,6 +19,7 @@ member played, as a percentage; symmetric by construction.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -364,3 +365,11 @@ async def compat_by_plays(
         shared=items,
         shared_total=len(shared),
     )
+
+
+async def with_plays_among(session: AsyncSession, user_ids: Collection[int]) -> set[int]:
+    """Those of the users who have any play (one seek per user on `play_totals`' key)."""
+    rows = await session.scalars(
+        select(PlayTotal.discord_user_id).where(PlayTotal.discord_user_id.in_(user_ids)).distinct()
+    )
+    return set(rows)
