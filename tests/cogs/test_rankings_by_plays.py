@@ -5,6 +5,7 @@ or not)."""
 from __future__ import annotations
 
 import math
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -278,3 +279,23 @@ async def test_recommend_draws_on_plays_of_similar_members(world: World) -> None
     assert "1 member who shares your love of Xavier plays this" in text
     assert "Gamma" not in text and "Alpha" not in text  # carol is not similar; alice has Alpha
     assert not [r for r in world.spotify.requests if "/me/top/" in r.path]
+
+
+async def test_top_albums_by_top_lists_weigh_the_albums_of_top_tracks(world: World) -> None:
+    alice = world.members[0]
+    await world.link(alice, "user0")
+    catalog = world.spotify.catalog
+    points: Counter[str] = Counter()
+    first_seen: dict[str, int] = {}
+    for rank, track_id in enumerate(
+        world.spotify.users["user0"].top_tracks["medium_term"][:50], start=1
+    ):
+        album = catalog.tracks[track_id].album_id
+        points[album] += 51 - rank
+        first_seen.setdefault(album, rank)
+    best = min(points, key=lambda album: (-points[album], first_seen[album]))
+    reply = await world.answer("top albums", alice, options={"time_range": "medium_term"})
+    text = reply.text()
+    assert "alice's top albums · by Spotify top lists · last 6 months" in text
+    first_line = next(line for line in text.splitlines() if line.startswith("1."))
+    assert catalog.albums[best].name in first_line
