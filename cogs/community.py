@@ -205,9 +205,15 @@ class Community(commands.Cog):
     async def _played_item(self, guild_id: int, text: str, kind: ItemKind) -> PlayedItem | None:
         text = text.strip()
         spotify_id = self._spotify_id(text, kind)
-        return await self.bot.services.plays.find_item(
+        plays = self.bot.services.plays
+        found = await plays.find_item(
             guild_id, kind, spotify_id=spotify_id, name=None if spotify_id else text
         )
+        if found is None and spotify_id is None and kind is not ItemKind.ALBUM:
+            listed = await self.bot.services.community.known_artists(guild_id, text, 1, kind)
+            if listed:
+                found = await plays.find_item(guild_id, kind, spotify_id=listed[0].id, name=None)
+        return found
 
     async def _who_knows(
         self,

@@ -197,6 +197,13 @@ async def test_whoknows_artist_lists_top_list_only_members_after_players(world: 
     assert "In top lists only" in text
     assert "#1 in top lists" in line_of(text, "bob")
     assert text.index("alice") < text.index("In top lists only") < text.index("bob")
+    by_name = await world.answer("whoknows artist", alice, options={"artist": name})
+    assert "#1 in top lists" in line_of(by_name.text(), "bob")
+
+    only_listed = world.spotify.users["user1"].top_artists["medium_term"][1]
+    listed_name = world.spotify.catalog.artists[only_listed].name
+    nobody_played = await world.answer("whoknows artist", alice, options={"artist": listed_name})
+    assert "#2 in top lists" in line_of(nobody_played.text(), "bob")
 
 
 async def test_compat_by_plays_shows_shared_favourites_with_counts(world: World) -> None:
