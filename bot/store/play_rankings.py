@@ -6,6 +6,13 @@ and count in every guild where they count. Everything reads the per-user aggrega
 (`play_days` for a period, `play_totals` for all time; bot/store/plays.py), joined with the
 counted members of the guild at request time.
 
+Speed: summing per-user rows per request is fine for /whoknows (one item's rows) and for
+small servers, but a server-wide board over a period sums every member's day rows:
+bench/play_rankings.py measures it over the 50 ms target already at 50 members x 60 days.
+Meeting the issue-15 targets needs per-guild aggregates maintained on record/join/leave/hide/
+delete (not built yet); this module's functions are the reference they must equal
+(tests/store/test_play_rankings.py recounts from raw plays).
+
 Periods are rolling windows of whole UTC days ending today: `week` is today and the 6 days
 before it, and so on; `all` reads `play_totals`.
 
