@@ -11,8 +11,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Encore
-from bot.domain import DEFAULT_TIME_RANGE, ItemKind, TimeRange
+from bot.domain import ItemKind, Period, TimeRange
 from bot.services.library import LibraryPage
+from bot.services.play_rankings import chosen_basis
 from bot.spotify.ids import (
     FOLLOW_KINDS,
     SAVE_KINDS,
@@ -27,8 +28,9 @@ from bot.ui.library import (
     saved_source,
     top_source,
 )
-from bot.ui.options import TIME_RANGE_HELP, TimeRangeParam
+from bot.ui.options import PERIOD_HELP, RANKING_TIME_RANGE_HELP, PeriodParam, TimeRangeParam
 from bot.ui.paginator import Paginator
+from bot.ui.plays import member_top_source
 from bot.ui.replies import defer, send_private
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ AUTOCOMPLETE_DEADLINE = 2.0
 
 
 class Library(commands.Cog):
-    top = app_commands.Group(name="top", description="Your most-played artists and tracks")
+    top = app_commands.Group(name="top", description="Your most-played artists, tracks and albums")
     saved = app_commands.Group(name="saved", description="What you saved in Spotify")
 
     def __init__(self, bot: Encore) -> None:
@@ -53,46 +55,82 @@ class Library(commands.Cog):
         self,
         interaction: discord.Interaction,
         kind: ItemKind,
-        time_range: TimeRange,
+        time_range: TimeRange | None,
+        period: Period | None,
         member: discord.User | discord.Member | None,
         private: bool,
     ) -> None:
-        target = await self._viewable(interaction, member)
+        asked = chosen_basis(time_range, period)
         owner = member or interaction.user
+        plays = self.bot.services.plays
+        basis = await plays.member_basis([owner.id], asked)
+        if isinstance(basis, Period):
+            target = (await self.bot.subject(interaction, member, spotify=False)).discord_user_id
+            await defer(interaction, private=private)
+            rows = await plays.member_top(target, kind, basis)
+            source = member_top_source(kind, rows, owner.display_name, basis)
+            await Paginator(source).start(interaction, ephemeral=private)
+            return
+        target = await self._viewable(interaction, member)
         await defer(interaction, private=private)
-        top = await self.bot.services.top.top(target, kind, time_range)
-        source = top_source(kind, top, owner.display_name, time_range)
+        top_service = self.bot.services.top
+        if kind is ItemKind.ALBUM:
+            top = await top_service.top_albums(target, basis)
+        else:
+            top = await top_service.top(target, kind, basis)
+        source = top_source(kind, top, owner.display_name, basis)
         await Paginator(source).start(interaction, ephemeral=private)
 
-    @top.command(name="artists", description="Top artists over a time range")
+    @top.command(name="artists", description="Top artists by plays or Spotify's top lists")
     @app_commands.describe(
-        time_range=TIME_RANGE_HELP,
+        time_range=RANKING_TIME_RANGE_HELP,
+        period=PERIOD_HELP,
         member="Whose top artists (default: yours)",
         private="Only you see the answer",
     )
     async def top_artists(
         self,
         interaction: discord.Interaction,
-        time_range: TimeRangeParam = DEFAULT_TIME_RANGE,
+        time_range: TimeRangeParam | None = None,
+        period: PeriodParam | None = None,
         member: discord.User | None = None,
         private: bool = False,
     ) -> None:
-        await self._show_top(interaction, ItemKind.ARTIST, time_range, member, private)
+        await self._show_top(interaction, ItemKind.ARTIST, time_range, period, member, private)
 
-    @top.command(name="tracks", description="Top tracks over a time range")
+    @top.command(name="tracks", description="Top tracks by plays or Spotify's top lists")
     @app_commands.describe(
-        time_range=TIME_RANGE_HELP,
+        time_range=RANKING_TIME_RANGE_HELP,
+        period=PERIOD_HELP,
         member="Whose top tracks (default: yours)",
         private="Only you see the answer",
     )
     async def top_tracks(
         self,
         interaction: discord.Interaction,
-        time_range: TimeRangeParam = DEFAULT_TIME_RANGE,
+        time_range: TimeRangeParam | None = None,
+        period: PeriodParam | None = None,
         member: discord.User | None = None,
         private: bool = False,
     ) -> None:
-        await self._show_top(interaction, ItemKind.TRACK, time_range, member, private)
+        await self._show_top(interaction, ItemKind.TRACK, time_range, period, member, private)
+
+    @top.command(name="albums", description="Top albums by plays, or from your top tracks")
+    @app_commands.describe(
+        time_range=RANKING_TIME_RANGE_HELP,
+        period=PERIOD_HELP,
+        member="Whose top albums (default: yours)",
+        private="Only you see the answer",
+    )
+    async def top_albums(
+        self,
+        interaction: discord.Interaction,
+        time_range: TimeRangeParam | None = None,
+        period: PeriodParam | None = None,
+        member: discord.User | None = None,
+        private: bool = False,
+    ) -> None:
+        await self._show_top(interaction, ItemKind.ALBUM, time_range, period, member, private)
 
     async def _show_saved(self, interaction: discord.Interaction, what: str, private: bool) -> None:
         user_id = await self._viewable(interaction, None)

@@ -8,17 +8,20 @@ rule (bot/services/access.py) hands out, make sure the lists they compare are st
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import session_scope
-from bot.domain import DEFAULT_TIME_RANGE, ItemKind, TimeRange
+from bot.domain import DEFAULT_TIME_RANGE, ItemKind, Period, TimeRange
 from bot.services.access import Subject
 from bot.services.items import ItemSummary
 from bot.store import compat, leaderboard, recommend, whoknows
 from bot.store.compat import Compat
 from bot.store.leaderboard import Leaderboard
+from bot.store.play_recommend import recommend_by_plays
+from bot.store.plays import has_plays_since
 from bot.store.recommend import RECOMMEND_LIMIT, Recommendation
 from bot.store.scores import rebuild_guild_scores
 from bot.store.whoknows import AUTOCOMPLETE_LIMIT, WhoKnows
@@ -53,17 +56,22 @@ class CommunityService:
         time_range: TimeRange,
         offset: int = 0,
         limit: int = 10,
+        kind: ItemKind = ItemKind.ARTIST,
     ) -> WhoKnows | None:
         async with self._sessions() as session:
             return await whoknows.who_knows(
-                session, guild_id, artist_spotify_id, time_range, offset, limit
+                session, guild_id, artist_spotify_id, time_range, offset, limit, kind
             )
 
     async def known_artists(
-        self, guild_id: int, prefix: str, limit: int = AUTOCOMPLETE_LIMIT
+        self,
+        guild_id: int,
+        prefix: str,
+        limit: int = AUTOCOMPLETE_LIMIT,
+        kind: ItemKind = ItemKind.ARTIST,
     ) -> list[ItemSummary]:
         async with self._sessions() as session:
-            return await whoknows.known_artists(session, guild_id, prefix, limit)
+            return await whoknows.known_artists(session, guild_id, prefix, limit, kind)
 
     async def compat(self, subject: Subject, time_range: TimeRange) -> Compat:
         """How alike the tastes of the one asking and `subject` are (checked with
@@ -82,8 +90,19 @@ class CommunityService:
         time_range: TimeRange = DEFAULT_TIME_RANGE,
         limit: int = RECOMMEND_LIMIT,
     ) -> list[Recommendation]:
-        """Picks for `subject` from this guild's listening, their lists fetched first when not
-        stored. NoListeningData: their lists could not be stored."""
+        """Picks for `subject` from this guild's listening: from plays of the last 30 days when
+        they have some and the server's plays give picks (bot/store/play_recommend.py), else
+        from top lists, fetched first when not stored. NoListeningData: their lists could not
+        be stored."""
+        async with self._sessions() as session:
+            if await has_plays_since(
+                session, [subject.discord_user_id], datetime.now(UTC) - timedelta(days=30)
+            ):
+                picks = await recommend_by_plays(
+                    session, guild_id, subject.discord_user_id, Period.MONTH, limit
+                )
+                if picks:
+                    return picks
         await self._lists.ensure(subject.discord_user_id, time_range)
         async with self._sessions() as session:
             return await recommend.recommend(

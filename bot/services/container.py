@@ -27,6 +27,7 @@ from bot.services.limits import SharedLimits
 from bot.services.linking import LinkingService
 from bot.services.listening import ListeningService
 from bot.services.members import MembershipService
+from bot.services.play_rankings import PlayRankingService
 from bot.services.presence import PlaySink, PresenceTracker
 from bot.services.recent import RecentlyPlayedPoller
 from bot.services.recording import RecordingSwitches
@@ -67,6 +68,7 @@ class Services:
     shares: ShareService
     charts: ChartService
     community: CommunityService
+    plays: PlayRankingService
     server_playlist: ServerPlaylistService
     sync: SyncService
     recent: RecentlyPlayedPoller
@@ -110,6 +112,7 @@ class Services:
         accounts = AccountService(sessions, vault, oauth, spotify)
         top = TopService(sessions, accounts, timedelta(minutes=settings.SNAPSHOT_MAX_AGE_MINUTES))
         community = CommunityService(sessions, top)
+        plays = PlayRankingService(sessions)
         members = MembershipService(sessions)
         recording = RecordingSwitches(sessions)
         presence = PresenceTracker(recording, plays_sink(sessions))
@@ -133,7 +136,8 @@ class Services:
             top=top,
             charts=ChartService(top, ArtworkFetcher(http)),
             community=community,
-            server_playlist=ServerPlaylistService(community, accounts),
+            plays=plays,
+            server_playlist=ServerPlaylistService(community, accounts, plays),
             sync=SyncService(
                 sessions,
                 accounts,

@@ -16,6 +16,7 @@ from bot.store.memberships import (
     remove_guild,
     remove_membership,
 )
+from bot.store.play_rankings import with_plays_among
 from bot.store.scores import sync_members
 
 log = logging.getLogger(__name__)
@@ -57,16 +58,19 @@ class MembershipService:
                 self._seen.difference_update((guild_id, user) for user in users)
 
     async def record_linked(self, guild_id: int, discord_user_ids: list[int]) -> int:
-        """Record the linked ones among a guild's cached members who are not recorded yet.
+        """Record the linked ones, and those with plays, among a guild's cached members who are
+        not recorded yet.
 
-        Only linked members count anywhere, and a member who links later is recorded then,
-        so a guild of thousands costs one lookup per chunk instead of thousands of writes.
+        Only they count anywhere (top lists need a link, plays do not), and a member who links
+        or plays later is recorded then, so a guild of thousands costs one lookup per chunk
+        instead of thousands of writes.
         """
         added = 0
         for start in range(0, len(discord_user_ids), RECORD_CHUNK):
             chunk = discord_user_ids[start : start + RECORD_CHUNK]
             async with self._sessions() as session:
                 linked = await linked_among(session, chunk)
+                linked |= await with_plays_among(session, chunk)
                 known = await recorded_among(session, guild_id, linked)
             new = sorted(linked - known)
             if new:

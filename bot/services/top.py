@@ -1,4 +1,10 @@
-"""A member's top artists and tracks: served from the stored snapshot while it is fresh."""
+"""A member's top artists and tracks: served from the stored snapshot while it is fresh.
+
+Spotify has no top albums. A member's top albums over a range are read from their top 50
+tracks (fetched, not stored: a snapshot keeps no albums): each track of rank r gives its album
+51 - r points (the leaderboard's weights), so an album with several top tracks outranks one
+with a single track of similar rank; ties go to the album of the better-ranked track.
+"""
 
 from __future__ import annotations
 
@@ -65,6 +71,22 @@ class TopService:
         if stored is not None and self._clock() - stored.fetched_at < self._max_age:
             return stored
         return await self.refresh(discord_user_id, kind, time_range, interactive=True)
+
+    async def top_albums(self, discord_user_id: int, time_range: TimeRange) -> TopList:
+        """Albums of the member's top tracks, weighted as the module docstring says."""
+        api = self._accounts.api(discord_user_id, interactive=True)
+        points: dict[str, int] = {}
+        albums: dict[str, ItemSummary] = {}
+        rank = 0
+        async for track in api.iter_top_tracks(time_range.api_name, max_items=TOP_LIMIT):
+            rank += 1
+            album = track.album
+            if album is None or not album.id:
+                continue
+            albums.setdefault(album.id, summarize(album))
+            points[album.id] = points.get(album.id, 0) + (TOP_LIMIT + 1 - rank)
+        ordered = sorted(points, key=lambda album_id: -points[album_id])  # stable: first seen
+        return TopList([albums[a] for a in ordered], self._clock(), from_snapshot=False)
 
     async def ensure(self, discord_user_id: int, time_range: TimeRange) -> None:
         """Make sure both top lists of a range are stored (any age), fetching what is missing."""

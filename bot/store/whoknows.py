@@ -30,7 +30,7 @@ class Listener:
 
 @dataclass(frozen=True)
 class WhoKnows:
-    artist: ItemSummary
+    artist: ItemSummary  # the item asked about: an artist or a track
     time_range: TimeRange
     offset: int
     listeners: list[Listener]
@@ -45,13 +45,15 @@ async def who_knows(
     time_range: TimeRange,
     offset: int = 0,
     limit: int = 10,
+    kind: ItemKind = ItemKind.ARTIST,
 ) -> WhoKnows | None:
-    """Members with the artist in their list, best rank first; None when Encore never saw it."""
+    """Members with the item (an artist or track) in their list, best rank first; None when
+    Encore never saw it."""
     check_page(offset, limit)
     code = int(time_range)
     artist = await session.scalar(
         select(CatalogItem).where(
-            CatalogItem.kind == int(ItemKind.ARTIST), CatalogItem.spotify_id == artist_spotify_id
+            CatalogItem.kind == int(kind), CatalogItem.spotify_id == artist_spotify_id
         )
     )
     if artist is None:
@@ -60,7 +62,7 @@ async def who_knows(
         select(TopItem.discord_user_id, TopItem.rank)
         .join(GuildScoreMember, counted_in(guild_id))
         .where(
-            TopItem.kind == int(ItemKind.ARTIST),
+            TopItem.kind == int(kind),
             TopItem.time_range == code,
             TopItem.item_id == artist.id,
             TopItem.rank <= MAX_RANK,
@@ -69,7 +71,7 @@ async def who_knows(
         .limit(limit)
         .offset(offset)
     )
-    score = await session.get(GuildItemScore, (guild_id, int(ItemKind.ARTIST), code, artist.id))
+    score = await session.get(GuildItemScore, (guild_id, int(kind), code, artist.id))
     return WhoKnows(
         artist=summary_of(artist),
         time_range=time_range,
@@ -85,14 +87,18 @@ def _like_escaped(text: str) -> str:
 
 
 async def known_artists(
-    session: AsyncSession, guild_id: int, prefix: str, limit: int = AUTOCOMPLETE_LIMIT
+    session: AsyncSession,
+    guild_id: int,
+    prefix: str,
+    limit: int = AUTOCOMPLETE_LIMIT,
+    kind: ItemKind = ItemKind.ARTIST,
 ) -> list[ItemSummary]:
-    """Artists in this guild's counted lists (any range) whose name contains `prefix`, ignoring
-    case: names starting with it first, then the guild's favourites. Without a prefix: the
-    top of the guild's artist leaderboard (last 6 months)."""
+    """Artists (or tracks, by `kind`) in this guild's counted lists (any range) whose name
+    contains `prefix`, ignoring case: names starting with it first, then the guild's
+    favourites. Without a prefix: the top of the guild's leaderboard (last 6 months)."""
     text = prefix.strip()
     if not text:
-        board = await leaderboard(session, guild_id, ItemKind.ARTIST, DEFAULT_TIME_RANGE, 0, limit)
+        board = await leaderboard(session, guild_id, kind, DEFAULT_TIME_RANGE, 0, limit)
         return [entry.item for entry in board.entries]
     needle = _like_escaped(text)
     name = GuildItemScore.sort_name
@@ -107,7 +113,7 @@ async def known_artists(
         )
         .where(
             GuildItemScore.guild_id == guild_id,
-            GuildItemScore.kind == int(ItemKind.ARTIST),
+            GuildItemScore.kind == int(kind),
             like(f"%{needle}%", escape="\\"),
         )
         # Grouping by name too (one name per item) keeps SQLite on this guild's index range
@@ -122,3 +128,27 @@ async def known_artists(
         .limit(limit)
     )
     return [summary_of(row) for row in rows]
+
+
+async def top_list_ranks(
+    session: AsyncSession,
+    guild_id: int,
+    kind: ItemKind,
+    item_id: int,
+    time_range: TimeRange,
+    limit: int = 25,
+) -> list[Listener]:
+    """Members whose counted top list of `kind` holds the catalog item, best rank first."""
+    rows = await session.execute(
+        select(TopItem.discord_user_id, TopItem.rank)
+        .join(GuildScoreMember, counted_in(guild_id))
+        .where(
+            TopItem.kind == int(kind),
+            TopItem.time_range == int(time_range),
+            TopItem.item_id == item_id,
+            TopItem.rank <= MAX_RANK,
+        )
+        .order_by(TopItem.rank, TopItem.discord_user_id)
+        .limit(limit)
+    )
+    return [Listener(user, rank) for user, rank in rows]

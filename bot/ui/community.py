@@ -10,6 +10,7 @@ import discord
 from bot.domain import ItemKind, TimeRange
 from bot.process.logs import bind_context
 from bot.services.items import ItemSummary
+from bot.spotify.ids import SpotifyKind
 from bot.store.compat import Compat
 from bot.store.leaderboard import Leaderboard
 from bot.store.recommend import Recommendation
@@ -17,6 +18,7 @@ from bot.store.whoknows import WhoKnows
 from bot.ui.embeds import fit_embed
 from bot.ui.items import ACCENT, ItemLine, item_embed
 from bot.ui.library import line_for
+from bot.ui.plays import basis_words
 from bot.ui.replies import send_private
 from bot.ui.sources import ItemPageSource
 from bot.ui.text import NO_MENTIONS, echo, escape, masked_link, truncate
@@ -63,7 +65,7 @@ def leaderboard_source(
         return result
 
     members = "1 member" if first.members == 1 else f"{first.members} members"
-    title = f"Top {what} in {guild_name} · {first.time_range.words}"
+    title = f"Top {what} in {guild_name} · {basis_words(first.time_range)}"
     footer = f"{members} · {freshness(first.oldest, first.newest)}"
     return ItemPageSource(title, total=first.total_items, fetch=lines, footer=footer)
 
@@ -90,13 +92,15 @@ def who_knows_embed(result: WhoKnows, guild: discord.Guild | None) -> discord.Em
     if result.artist.image_url:
         embed.set_thumbnail(url=result.artist.image_url)
     listeners = "1 member" if result.total == 1 else f"{result.total} members"
-    embed.set_footer(text=f"{listeners} · top artists, {result.time_range.words}")
+    what = "top tracks" if result.artist.kind is SpotifyKind.TRACK else "top artists"
+    embed.set_footer(text=f"{listeners} · {what} {basis_words(result.time_range)}")
     return embed
 
 
-def nobody_knows(artist: str, time_range: TimeRange) -> str:
+def nobody_knows(artist: str, time_range: TimeRange, what: str = "artists") -> str:
     return (
-        f"Nobody visible here has **{echo(artist)}** in their top artists ({time_range.words}) yet."
+        f"Nobody visible here has **{echo(artist)}** in their top {what} "
+        f"({basis_words(time_range)}) yet."
     )
 
 
@@ -124,7 +128,7 @@ def compat_embed(result: Compat, name_a: str, name_b: str, time_range: TimeRange
         description=truncate("\n\n".join(parts), 4096),
         colour=ACCENT,
     )
-    embed.set_footer(text=f"Top artists and tracks, {time_range.words}")
+    embed.set_footer(text=f"Artists and tracks {basis_words(time_range)}")
     return embed
 
 

@@ -14,6 +14,7 @@ from bot.services.top import TopList
 from bot.spotify.ids import FOLLOW_KINDS, SpotifyKind
 from bot.ui.choices import autocomplete_choices
 from bot.ui.items import ItemLine, item_embed
+from bot.ui.plays import basis_words
 from bot.ui.sources import ItemPageSource
 
 SAVED_TITLES = {
@@ -48,8 +49,8 @@ def possessive(name: str) -> str:
 def top_source(
     kind: ItemKind, top: TopList, owner_name: str, time_range: TimeRange
 ) -> ItemPageSource:
-    what = "artists" if kind is ItemKind.ARTIST else "tracks"
-    title = f"{possessive(owner_name)} top {what} · {time_range.words}"
+    what = {ItemKind.ARTIST: "artists", ItemKind.TRACK: "tracks", ItemKind.ALBUM: "albums"}[kind]
+    title = f"{possessive(owner_name)} top {what} · {basis_words(time_range)}"
     when = top.fetched_at.strftime("%Y-%m-%d %H:%M UTC")
     footer = f"{len(top.items)} {what} · data from {when}"
     return ItemPageSource.from_lines(title, [line_for(i) for i in top.items], footer=footer)

@@ -73,10 +73,28 @@ async def test_time_range_options_offer_the_three_spotify_periods(world: World) 
         for option in _all_options(command)
         if option["name"] == "time_range"
     ]
-    assert len(ranges) == 8  # /top ×2, /leaderboard ×2, /whoknows, /compat, /chart, /serverplaylist
+    # /top ×3, /leaderboard ×3, /whoknows ×3, /compat, /chart, /serverplaylist
+    assert len(ranges) == 12
     for option in ranges:
         assert option["type"] == 3 and not option.get("required")
         assert [c["value"] for c in option["choices"]] == ["short_term", "medium_term", "long_term"]
+
+
+async def test_ranking_commands_offer_periods_beside_time_ranges(world: World) -> None:
+    commands = {c["name"]: c for c in world.discord.registered_commands()}
+    rankings = [
+        *(commands["top"]["options"]),
+        *(commands["leaderboard"]["options"]),
+        *(commands["whoknows"]["options"]),
+        commands["compat"],
+    ]
+    assert len(rankings) == 10
+    for command in rankings:
+        options = {option["name"]: option for option in command["options"]}
+        assert "time_range" in options, command["name"]
+        period = options["period"]
+        assert period["type"] == 3 and not period.get("required")
+        assert [c["value"] for c in period["choices"]] == ["week", "month", "year", "all"]
 
 
 def _all_options(node: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.engine import session_scope
 from bot.db.models import GuildMember, GuildScoreMember
+from bot.domain import PlayIn, PlaySource
 from bot.services.members import MembershipService
+from bot.store.plays import record_plays
 from tests.helpers.community import World, artist
 
 
@@ -39,6 +44,31 @@ async def test_only_linked_unrecorded_members_are_recorded_from_a_guild_cache(
     async with db_sessions() as session:
         rows = (await session.execute(select(GuildMember.discord_user_id))).scalars().all()
     assert sorted(rows) == [2, 4]
+
+
+async def test_members_with_plays_are_recorded_from_a_guild_cache_without_a_link(
+    db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await World(db_sessions).link(2)
+    async with session_scope(db_sessions, shared_writes=True) as session:
+        await record_plays(
+            session,
+            [
+                PlayIn(
+                    discord_user_id=5,
+                    started_at=datetime.now(UTC),
+                    ms_played=60_000,
+                    source=PlaySource.PRESENCE,
+                    track_name="Song",
+                    artist_names=("Singer",),
+                )
+            ],
+        )
+    members = MembershipService(db_sessions)
+    assert await members.record_linked(9, list(range(1, 700))) == 2
+    async with db_sessions() as session:
+        rows = (await session.execute(select(GuildMember.discord_user_id))).scalars().all()
+    assert sorted(rows) == [2, 5]
 
 
 async def test_hiding_records_the_member_first_and_leaving_removes_the_membership(

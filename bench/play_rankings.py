@@ -1,0 +1,382 @@
+"""Benchmark: rankings by plays (/leaderboard and /whoknows by plays) over one guild.
+
+The rankings read the per-user aggregates (`play_days`, `play_totals`) joined with the
+guild's counted members at request time (bot/store/play_rankings.py): no per-guild table.
+This script measures that design. Data: M members in one guild, D days of P plays a day each,
+every member playing their own taste of tracks from a shared catalog with a Zipf-like
+popularity. The aggregates are generated straight into `play_days` / `play_totals` with bulk
+inserts (exactly the rows `record_plays` would derive from such plays: one row per member,
+kind, day and item), not through `record_plays`; raw `plays` rows are not generated (their
+size per million plays is what bench/plays.py prints). The maintenance figure does go through
+`record_plays`: one more day of P plays for every member, in batches of 200 plays.
+
+Prints the median over --repeat runs of: /leaderboard artists|tracks|albums for each period,
+page 1 and a deep page; /whoknows for a popular and a rare artist, track and album; the day
+of plays; the size of the aggregates.
+
+    .venv/bin/python bench/play_rankings.py --db sqlite --members 100 --days 90
+    .venv/bin/python bench/play_rankings.py --db postgresql --members 2000 --days 365
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import secrets
+import statistics
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from itertools import accumulate
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy import insert, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.config import normalise_database_url
+from bot.db.engine import create_engine, make_session_factory, session_scope
+from bot.db.migrate import upgrade_to_head
+from bot.db.models import CatalogItem, CatalogTrack, GuildMember, PlayDay, PlayTotal, TrackArtist
+from bot.domain import ItemKind, Period, PlayIn, PlaySource
+from bot.store.play_rankings import guild_board, item_listeners
+from bot.store.plays import day_number, record_plays
+
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+GUILD = 1
+FIRST_MEMBER = 10**17
+TARGET_MS = 50.0
+TARGET_DAY_SECONDS = 5.0
+ARTIST, TRACK, ALBUM = int(ItemKind.ARTIST), int(ItemKind.TRACK), int(ItemKind.ALBUM)
+CHUNK = 5_000
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    parser.add_argument("--members", type=int, default=100)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--plays-per-day", type=int, default=30)
+    parser.add_argument("--tracks", type=int, default=20_000)
+    parser.add_argument("--taste", type=int, default=400, help="tracks each member plays")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=7)
+    return parser.parse_args()
+
+
+class Catalog:
+    """Track t is by artist t % artists and on album t // 10; ids are catalog ids."""
+
+    def __init__(self, tracks: int) -> None:
+        self.tracks = tracks
+        self.artists = max(tracks // 8, 1)
+        self.albums = (tracks + 9) // 10
+        self.first_track = 1
+        self.first_artist = self.first_track + tracks
+        self.first_album = self.first_artist + self.artists
+
+    def track(self, t: int) -> int:
+        return self.first_track + t
+
+    def artist(self, t: int) -> int:
+        return self.first_artist + t % self.artists
+
+    def album(self, t: int) -> int:
+        return self.first_album + t // 10
+
+    def rows(self, now: datetime) -> Iterator[dict[str, Any]]:
+        def row(item_id: int, kind: int, name: str) -> dict[str, Any]:
+            return {
+                "id": item_id,
+                "kind": kind,
+                "spotify_id": f"bench{kind}x{item_id}",
+                "name": name,
+                "subtitle": None,
+                "image_url": None,
+                "album_spotify_id": None,
+                "artist_spotify_ids": None,
+                "updated_at": now,
+            }
+
+        for t in range(self.tracks):
+            yield row(self.track(t), TRACK, f"Track {t}")
+        for a in range(self.artists):
+            yield row(self.first_artist + a, ARTIST, f"Artist {a}")
+        for b in range(self.albums):
+            yield row(self.first_album + b, ALBUM, f"Album {b}")
+
+
+def chunked(rows: Iterator[dict[str, Any]], size: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def fill(
+    engine: AsyncEngine, args: argparse.Namespace, catalog: Catalog, rng: random.Random
+) -> tuple[int, int]:
+    """Catalog, members and aggregates; returns (plays represented, aggregate rows)."""
+    now = datetime.now(UTC)
+    today = day_number(now)
+    popularity = list(accumulate(1 / (n + 10) for n in range(catalog.tracks)))
+    async with engine.begin() as connection:
+        for batch in chunked(catalog.rows(now)):
+            await connection.execute(insert(CatalogItem), batch)
+        for batch in chunked(
+            {"item_id": catalog.track(t), "album_item_id": catalog.album(t), "duration_ms": 200_000}
+            for t in range(catalog.tracks)
+        ):
+            await connection.execute(insert(CatalogTrack), batch)
+        for batch in chunked(
+            {"track_item_id": catalog.track(t), "position": 0, "artist_item_id": catalog.artist(t)}
+            for t in range(catalog.tracks)
+        ):
+            await connection.execute(insert(TrackArtist), batch)
+        await connection.execute(
+            insert(GuildMember),
+            [
+                {"guild_id": GUILD, "discord_user_id": FIRST_MEMBER + m, "seen_at": now}
+                for m in range(args.members)
+            ],
+        )
+    plays = rows = 0
+    for m in range(args.members):
+        user = FIRST_MEMBER + m
+        taste = rng.choices(range(catalog.tracks), cum_weights=popularity, k=args.taste)
+        taste_weights = list(accumulate(1 / (n + 3) for n in range(len(taste))))
+        days: list[dict[str, Any]] = []
+        totals: Counter[tuple[int, int]] = Counter()
+        for day in range(today - args.days + 1, today + 1):
+            tracks = Counter(rng.choices(taste, cum_weights=taste_weights, k=args.plays_per_day))
+            per_item: Counter[tuple[int, int]] = Counter()
+            for t, count in tracks.items():
+                per_item[(TRACK, catalog.track(t))] += count
+                per_item[(ARTIST, catalog.artist(t))] += count
+                per_item[(ALBUM, catalog.album(t))] += count
+            for (kind, item), count in per_item.items():
+                days.append(
+                    {
+                        "discord_user_id": user,
+                        "kind": kind,
+                        "day": day,
+                        "item_id": item,
+                        "plays": count,
+                        "ms_played": count * 200_000,
+                    }
+                )
+            totals.update(per_item)
+            plays += args.plays_per_day
+        total_rows = [
+            {
+                "discord_user_id": user,
+                "kind": kind,
+                "item_id": item,
+                "plays": count,
+                "ms_played": count * 200_000,
+            }
+            for (kind, item), count in totals.items()
+        ]
+        async with engine.begin() as connection:
+            for batch in chunked(iter(days)):
+                await connection.execute(insert(PlayDay), batch)
+            for batch in chunked(iter(total_rows)):
+                await connection.execute(insert(PlayTotal), batch)
+        rows += len(days) + len(total_rows)
+        if (m + 1) % max(args.members // 10, 1) == 0:
+            print(f"  generated {m + 1}/{args.members} members", flush=True)
+    return plays, rows
+
+
+async def median_ms(
+    sessions: async_sessionmaker[Any], call: Callable[[Any], Awaitable[object]], repeat: int
+) -> float:
+    times = []
+    for _ in range(repeat):
+        async with sessions() as session:
+            started = time.perf_counter()
+            await call(session)
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+async def board_page(session: Any, *, kind: ItemKind, period: Period, offset: int) -> object:
+    return await guild_board(session, GUILD, kind, period, offset, 10)
+
+
+async def who_knows(session: Any, *, kind: ItemKind, item_id: int, period: Period) -> object:
+    return await item_listeners(session, GUILD, kind, item_id, period)
+
+
+def verdict(ms: float) -> str:
+    return "ok" if ms <= TARGET_MS else "OVER"
+
+
+async def measure(sessions: async_sessionmaker[Any], args: argparse.Namespace) -> None:
+    worst = 0.0
+    for kind in (ItemKind.ARTIST, ItemKind.TRACK, ItemKind.ALBUM):
+        for period in Period:
+            async with sessions() as session:
+                total = (await guild_board(session, GUILD, kind, period, 0, 1)).total_items
+            deep = max(total - 10, 0) // 2
+            for label, offset in (("page 1", 0), (f"offset {deep}", deep)):
+                ms = await median_ms(
+                    sessions,
+                    partial(board_page, kind=kind, period=period, offset=offset),
+                    args.repeat,
+                )
+                worst = max(worst, ms)
+                print(
+                    f"  /leaderboard {kind.name.lower():6} {period.value:5} {label:13} "
+                    f"({total:,} items): {ms:7.1f} ms  {verdict(ms)}",
+                    flush=True,
+                )
+            if period is Period.MONTH:
+                async with sessions() as session:
+                    board = await guild_board(session, GUILD, kind, Period.ALL, 0, 1)
+                    last = await guild_board(session, GUILD, kind, Period.ALL, max(total - 1, 0), 1)
+                for label, entries in (("popular", board.entries), ("rare", last.entries)):
+                    if not entries:
+                        continue
+                    item = entries[0].item.item_id
+                    for each in (Period.MONTH, Period.ALL):
+                        ms = await median_ms(
+                            sessions,
+                            partial(who_knows, kind=kind, item_id=item, period=each),
+                            args.repeat,
+                        )
+                        worst = max(worst, ms)
+                        print(
+                            f"  /whoknows    {kind.name.lower():6} {label:7} {each.value:5}: "
+                            f"{ms:7.1f} ms  {verdict(ms)}",
+                            flush=True,
+                        )
+    print(f"  slowest median: {worst:.1f} ms (target <= {TARGET_MS:.0f} ms)", flush=True)
+
+
+async def one_more_day(
+    sessions: async_sessionmaker[Any], args: argparse.Namespace, rng: random.Random
+) -> None:
+    start = datetime.now(UTC) + timedelta(hours=1)
+    day = [
+        PlayIn(
+            discord_user_id=FIRST_MEMBER + m,
+            started_at=start + timedelta(minutes=4 * k),
+            ms_played=200_000,
+            source=PlaySource.PRESENCE,
+            track_name=f"Track {t}",
+            artist_names=(f"Artist {t % max(args.tracks // 8, 1)}",),
+            album_name=f"Album {t // 10}",
+            track_id=f"bench{TRACK}x{1 + t}",
+            duration_ms=200_000,
+        )
+        for k in range(args.plays_per_day)
+        for m in range(args.members)
+        for t in [rng.randrange(args.tracks)]
+    ]
+    started = time.perf_counter()
+    for i in range(0, len(day), 200):
+        async with session_scope(sessions, shared_writes=True) as session:
+            await record_plays(session, day[i : i + 200])
+    seconds = time.perf_counter() - started
+    print(
+        f"  a day of plays for every member through record_plays ({len(day):,} plays, "
+        f"batches of 200): {seconds:.2f} s wall (target <= {TARGET_DAY_SECONDS:.0f} s "
+        f"of DB time for 60k: {'ok' if seconds * 60_000 / len(day) <= 5 else 'OVER'} "
+        f"scaled to 60k)",
+        flush=True,
+    )
+
+
+async def aggregate_bytes(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            return sum(
+                [
+                    int(await connection.scalar(text(f"SELECT pg_total_relation_size('{t}')")) or 0)
+                    for t in ("play_days", "play_totals")
+                ]
+            )
+        names = await connection.execute(
+            text("SELECT name FROM sqlite_master WHERE tbl_name IN ('play_days', 'play_totals')")
+        )
+        listed = ", ".join(f"'{n}'" for n in {"play_days", "play_totals", *(r[0] for r in names)})
+        return int(
+            await connection.scalar(
+                text(f"SELECT SUM(pgsize) FROM dbstat WHERE name IN ({listed})")
+            )
+            or 0
+        )
+
+
+async def run_backend(url: str, args: argparse.Namespace) -> None:
+    print(f"\n== {make_url(url).get_backend_name()} ==", flush=True)
+    await upgrade_to_head(url)
+    engine = create_engine(url)
+    sessions = make_session_factory(engine)
+    rng = random.Random(args.seed)
+    catalog = Catalog(args.tracks)
+    try:
+        started = time.perf_counter()
+        plays, rows = await fill(engine, args, catalog, rng)
+        print(
+            f"  data: {args.members:,} members x {args.days} days x {args.plays_per_day} plays "
+            f"= {plays:,} plays as {rows:,} aggregate rows ({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.exec_driver_sql(
+                "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
+            )
+        size = await aggregate_bytes(engine)
+        print(
+            f"  aggregates: {size / 2**20:,.0f} MB = {size / plays * 1_000_000 / 2**20:,.0f} MB "
+            "per million plays (raw plays: see bench/plays.py)",
+            flush=True,
+        )
+        await measure(sessions, args)
+        await one_more_day(sessions, args, rng)
+    finally:
+        await engine.dispose()
+
+
+async def run_postgres(args: argparse.Namespace) -> None:
+    server = normalise_database_url(
+        os.environ.get("ENCORE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    )
+    dsn = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(dsn, timeout=5)
+    name = f"encore_bench_{secrets.token_hex(4)}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        await run_backend(
+            make_url(server).set(database=name).render_as_string(hide_password=False), args
+        )
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def main() -> None:
+    args = parse_args()
+    if args.db in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as folder:
+            await run_backend(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", args)
+    if args.db in ("postgresql", "both"):
+        await run_postgres(args)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
