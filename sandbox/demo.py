@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
 from typing import Any, TextIO
@@ -29,6 +30,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from bot.app import Encore
 from bot.config import Settings
 from bot.process.logs import ContextFilter
+from bot.services.presence import PresenceTracker
 from bot.ui.account import LATER_NOTE, READY_NOTE
 from sandbox.browser import consent, new_browser, submit
 from sandbox.demo_render import Transcript, button_label
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 CLIENT_ID = "sandbox-client"
 CLIENT_SECRET = "sandbox-secret"
 CAST = (("alice", "user0"), ("bob", "user1"), ("carol", "user2"))
+LISTENER = "dave"  # never links: his plays come from his Spotify status in Discord
 """The sample members: Discord name and the sandbox's Spotify user each one links."""
 REPLY_WAIT = 15.0
 TOUR_LIMIT = 90.0
@@ -173,8 +176,10 @@ class Tour:
         transcript: Transcript,
         *,
         members: Mapping[str, StandInUser],
+        presence: PresenceTracker | None = None,
         step_delay: float = 0,
     ) -> None:
+        self.presence = presence
         self.discord = discord
         self.spotify = spotify
         self.guild = guild
@@ -192,6 +197,37 @@ class Tour:
         await self.ask(bob, "leaderboard artists")
         await self.ask(carol, "compat", {"member": alice})
         await self.share_and_save(alice, bob)
+        if self.presence is not None and LISTENER in self.members:
+            await self.listening(alice, bob, self.members[LISTENER])
+
+    async def listening(
+        self, admin: StandInUser, asker: StandInUser, listener: StandInUser
+    ) -> None:
+        """Plays of a member who never linked, from the Spotify status Discord shows."""
+        self.transcript.heading("Listening history: plays from Discord presence, no link needed")
+        await self.ask(admin, "settings", {"record_listening": True})
+        first, second, third = self.spotify.track_ids()[:3]
+        lengths = [self.spotify.presence_track(t).duration_ms for t in (first, second)]
+        started = datetime.now(UTC) - timedelta(milliseconds=sum(lengths) + 30_000)
+        for track_id, length in ((first, lengths[0]), (second, lengths[1]), (third, 0)):
+            await self.play_spotify(listener, track_id, started)
+            started += timedelta(milliseconds=length)
+        self.transcript.note(
+            f"{listener.name}'s Discord status showed two whole tracks on Spotify and now a third"
+        )
+        assert self.presence is not None
+        await self.presence.flush()
+        await self.ask(asker, "nowplaying", {"member": listener})
+        await self.ask(asker, "recent", {"member": listener})
+
+    async def play_spotify(self, user: StandInUser, track_id: str, started: datetime) -> None:
+        """`user`'s status shows `track_id` from `started`; returns once the bot has seen it."""
+        assert self.presence is not None
+        presence = self.presence
+        self.discord.play_spotify(user, self.spotify.presence_track(track_id), started_at=started)
+        async with asyncio.timeout(REPLY_WAIT):
+            while (now := presence.current(user.id)) is None or now.track_id != track_id:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
 
     async def pause(self) -> None:
         if self.step_delay > 0:
@@ -304,7 +340,7 @@ async def _play(workdir: Path, transcript: Transcript, *, keep: bool, step_delay
         SpotifySandbox(redirect_uris=[f"http://127.0.0.1:{port}/callback"]) as spotify,
         DiscordStandIn() as discord,
     ):
-        members = {name: discord.add_user(name=name) for name, _ in CAST}
+        members = {name: discord.add_user(name=name) for name in (*dict(CAST), LISTENER)}
         guild = discord.add_guild(name="Encore Demo", members=members.values())
         transcript.names = lambda kind, entity_id: _name(discord, guild, kind, entity_id)
         settings = encore_settings(
@@ -314,6 +350,7 @@ async def _play(workdir: Path, transcript: Transcript, *, keep: bool, step_delay
             sandbox=spotify,
             LOG_LEVEL="INFO",
             SPOTIFY_SYNC_BUDGET=3000,  # the sandbox has no rate limit worth pacing for
+            DISCORD_PRESENCE_INTENT=True,
         )
         transcript.line(transcript.style.bold("Encore demo: the real bot, local stand-ins"))
         transcript.note(f"Discord stand-in {discord.base_url}, Spotify sandbox {spotify.base_url}")
@@ -327,7 +364,15 @@ async def _play(workdir: Path, transcript: Transcript, *, keep: bool, step_delay
             await asyncio.wait_for(bot.wait_until_ready(), REPLY_WAIT)
             commands = len(discord.registered_commands())
             transcript.note(f"Encore is connected and registered {commands} slash commands")
-            tour = Tour(discord, spotify, guild, transcript, members=members, step_delay=step_delay)
+            tour = Tour(
+                discord,
+                spotify,
+                guild,
+                transcript,
+                members=members,
+                presence=bot.services.presence,
+                step_delay=step_delay,
+            )
             await tour.play()
         if discord.outside_hosts:
             raise DemoError(f"the bot tried to reach {', '.join(discord.outside_hosts)}")
