@@ -21,6 +21,7 @@ from bot.services.import_links import ImportLinks
 from bot.services.imports import ZipLimits, store_sink
 from bot.services.imports.importer import Recorder
 from bot.services.library import LibraryService
+from bot.services.limits import MemberLimiter
 from bot.services.linking import LinkingService
 from bot.services.members import MembershipService
 from bot.services.server_playlist import ServerPlaylistService
@@ -64,6 +65,7 @@ class Services:
     server_playlist: ServerPlaylistService
     sync: SyncService
     imports: ImportJobs
+    limits: MemberLimiter
 
     @classmethod
     def build(
@@ -128,4 +130,5 @@ class Services:
                 limits=ZipLimits(max_total_bytes=settings.IMPORT_MAX_UNPACKED_BYTES),
                 may_record=recording_allowed,
             ),
+            limits=MemberLimiter(),
         )
