@@ -54,6 +54,16 @@ async def test_serverplaylist_once_per_ten_minutes_per_member(world: World) -> N
     assert playlists_created(world) == 3
 
 
+async def test_serverplaylist_refused_for_lack_of_favourites_does_not_count(world: World) -> None:
+    await linked(world, 1)
+    alice = world.members[0]
+    await world.answer("privacy", alice, options={"visible": False})
+    for _ in range(2):
+        reply = await world.answer("serverplaylist", alice)
+        assert "no favourites yet" in reply.text()
+    assert playlists_created(world) == 0
+
+
 async def test_one_members_chart_burst_does_not_hold_up_another(world: World) -> None:
     await linked(world, 2)
     alice, bob = world.members[:2]
