@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.app import Encore
 from bot.domain import DEFAULT_TIME_RANGE, InvalidInput, ItemKind, TimeRange
-from bot.services.limits import Action
+from bot.services.member_limits import Action
 from bot.spotify.ids import BASE62_ID, SpotifyKind, looks_like_spotify_ref, parse_spotify_ref
 from bot.store.leaderboard import Leaderboard
 from bot.ui.community import (
@@ -160,7 +160,7 @@ class Community(commands.Cog):
         services = self.bot.services
         target = member or interaction.user
         subject = await self.bot.subject(interaction, member)
-        services.limits.take(interaction.user.id, Action.RECOMMEND)
+        services.member_limits.take(interaction.user.id, Action.RECOMMEND)
         await defer(interaction, private=False)
         picks = await services.community.recommend(interaction.guild.id, subject)
         embed = recommendations_embed(picks, escape(target.display_name))
@@ -186,14 +186,14 @@ class Community(commands.Cog):
         assert interaction.guild is not None
         services = self.bot.services
         await self.bot.subject(interaction)
-        services.limits.take(interaction.user.id, Action.SERVER_PLAYLIST)
+        services.member_limits.take(interaction.user.id, Action.SERVER_PLAYLIST)
         await defer(interaction, private=True)
         try:
             created = await services.server_playlist.create(
                 interaction.guild.id, interaction.guild.name, interaction.user.id, time_range
             )
         except InvalidInput:
-            services.limits.give_back(interaction.user.id, Action.SERVER_PLAYLIST)
+            services.member_limits.give_back(interaction.user.id, Action.SERVER_PLAYLIST)
             raise
         await interaction.followup.send(
             embed=playlist_embed(created.playlist, created.tracks, interaction.guild.name),

@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.app import Encore
 from bot.domain import DEFAULT_TIME_RANGE, ItemKind, TimeRange
 from bot.services.library import LibraryPage
-from bot.services.limits import Action
+from bot.services.member_limits import Action
 from bot.spotify.ids import (
     FOLLOW_KINDS,
     SAVE_KINDS,
@@ -59,7 +59,7 @@ class Library(commands.Cog):
         private: bool,
     ) -> None:
         target = await self._viewable(interaction, member)
-        self.bot.services.limits.take(interaction.user.id, Action.TOP)
+        self.bot.services.member_limits.take(interaction.user.id, Action.TOP)
         owner = member or interaction.user
         await defer(interaction, private=private)
         top = await self.bot.services.top.top(target, kind, time_range)
@@ -165,7 +165,7 @@ class Library(commands.Cog):
             return
         if looks_like_spotify_ref(item):
             parse_spotify_ref(item, kinds, bare_id_kind)
-        services.limits.take(interaction.user.id, Action.LIBRARY_CHANGE)
+        services.member_limits.take(interaction.user.id, Action.LIBRARY_CHANGE)
         await defer(interaction, private=True)
         ref = await services.library.resolve(interaction.user.id, item, kinds, bare_id_kind)
         change = await services.library.change(interaction.user.id, ref, add=add)
@@ -183,7 +183,7 @@ class Library(commands.Cog):
             return []
         try:
             await self.bot.subject(interaction)
-            if not self.bot.services.limits.allowed(interaction.user.id, Action.SEARCH):
+            if not self.bot.services.member_limits.allowed(interaction.user.id, Action.SEARCH):
                 return []
             found = await asyncio.wait_for(
                 self.bot.services.library.search(interaction.user.id, current, kinds),

@@ -21,8 +21,8 @@ from bot.services.import_links import ImportLinks
 from bot.services.imports import ZipLimits, store_sink
 from bot.services.imports.importer import Recorder
 from bot.services.library import LibraryService
-from bot.services.limits import MemberLimiter
 from bot.services.linking import LinkingService
+from bot.services.member_limits import MemberLimiter
 from bot.services.members import MembershipService
 from bot.services.server_playlist import ServerPlaylistService
 from bot.services.shares import ShareService
@@ -65,7 +65,7 @@ class Services:
     server_playlist: ServerPlaylistService
     sync: SyncService
     imports: ImportJobs
-    limits: MemberLimiter
+    member_limits: MemberLimiter
 
     @classmethod
     def build(
@@ -130,5 +130,5 @@ class Services:
                 limits=ZipLimits(max_total_bytes=settings.IMPORT_MAX_UNPACKED_BYTES),
                 may_record=recording_allowed,
             ),
-            limits=MemberLimiter(),
+            member_limits=MemberLimiter(),
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.limits import Action, MemberLimiter
+from bot.services.member_limits import Action, MemberLimiter
 from tests.cogs.test_share import save_button
 from tests.helpers.world import World, has_text
 
@@ -27,7 +27,7 @@ async def linked(world: World, count: int) -> Frozen:
         await world.link(member, f"user{index}")
     world.spotify.clear_requests()
     clock = Frozen()
-    world.bot.services.limits = MemberLimiter(clock=clock)
+    world.bot.services.member_limits = MemberLimiter(clock=clock)
     return clock
 
 
@@ -148,7 +148,7 @@ async def test_commands_that_call_spotify_are_limited(
 ) -> None:
     await linked(world, 1)
     alice = world.members[0]
-    limits = world.bot.services.limits
+    limits = world.bot.services.member_limits
     while limits.allowed(alice.id, action):
         pass
     refused = await world.answer(command, alice)

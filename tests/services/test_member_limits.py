@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain import TooFast
-from bot.services.limits import DEFAULT_RATES, Action, MemberLimiter, Rate
+from bot.services.member_limits import DEFAULT_RATES, Action, MemberLimiter, Rate
 
 RATES = {Action.SHARE_BUTTON: Rate(3, 30), Action.SERVER_PLAYLIST: Rate(1, 600)}
 
