@@ -93,6 +93,14 @@ class InvalidInput(ServiceError):
         self.message = message
 
 
+class TooFast(ServiceError):
+    """The member did this too often just now; `retry_after` seconds until they may again."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"too fast; retry in {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
 class Period(enum.StrEnum):
     """The plays basis of rankings: a rolling window of days ending today, or all time."""
 

@@ -8,6 +8,7 @@ from discord.ext import commands
 
 from bot.app import Encore
 from bot.domain import DEFAULT_TIME_RANGE
+from bot.services.member_limits import Action
 from bot.ui.chart import GRID_SIZES, chart_embed, chart_file
 from bot.ui.options import TIME_RANGE_HELP, TimeRangeParam
 from bot.ui.replies import defer
@@ -42,6 +43,7 @@ class Chart(commands.Cog):
     ) -> None:
         services = self.bot.services
         await self.bot.subject(interaction)
+        services.member_limits.take(interaction.user.id, Action.CHART)
         grid = GRID_SIZES[size]
         await defer(interaction, private=private)
         tiles = await services.charts.tiles(

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.app import Encore
 from bot.domain import InvalidInput, ItemKind, Period, TimeRange
+from bot.services.member_limits import Action
 from bot.services.play_rankings import Basis, chosen_basis
 from bot.spotify.ids import BASE62_ID, looks_like_spotify_ref, parse_spotify_ref
 from bot.store.leaderboard import Leaderboard
@@ -351,6 +352,7 @@ class Community(commands.Cog):
         services = self.bot.services
         target = member or interaction.user
         subject = await self.bot.subject(interaction, member)
+        services.member_limits.take(interaction.user.id, Action.RECOMMEND)
         await defer(interaction, private=False)
         picks = await services.community.recommend(interaction.guild.id, subject)
         embed = recommendations_embed(picks, escape(target.display_name))
@@ -376,10 +378,15 @@ class Community(commands.Cog):
         assert interaction.guild is not None
         services = self.bot.services
         await self.bot.subject(interaction)
+        services.member_limits.take(interaction.user.id, Action.SERVER_PLAYLIST)
         await defer(interaction, private=True)
-        created = await services.server_playlist.create(
-            interaction.guild.id, interaction.guild.name, interaction.user.id, time_range
-        )
+        try:
+            created = await services.server_playlist.create(
+                interaction.guild.id, interaction.guild.name, interaction.user.id, time_range
+            )
+        except InvalidInput:
+            services.member_limits.give_back(interaction.user.id, Action.SERVER_PLAYLIST)
+            raise
         await interaction.followup.send(
             embed=playlist_embed(created.playlist, created.tracks, interaction.guild.name),
             ephemeral=True,

@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.app import Encore
 from bot.domain import ItemKind, Period, TimeRange
 from bot.services.library import LibraryPage
+from bot.services.member_limits import Action
 from bot.services.play_rankings import chosen_basis
 from bot.spotify.ids import (
     FOLLOW_KINDS,
@@ -72,6 +73,7 @@ class Library(commands.Cog):
             await Paginator(source).start(interaction, ephemeral=private)
             return
         target = await self._viewable(interaction, member)
+        self.bot.services.member_limits.take(interaction.user.id, Action.TOP)
         await defer(interaction, private=private)
         top_service = self.bot.services.top
         if kind is ItemKind.ALBUM:
@@ -201,6 +203,7 @@ class Library(commands.Cog):
             return
         if looks_like_spotify_ref(item):
             parse_spotify_ref(item, kinds, bare_id_kind)
+        services.member_limits.take(interaction.user.id, Action.LIBRARY_CHANGE)
         await defer(interaction, private=True)
         ref = await services.library.resolve(interaction.user.id, item, kinds, bare_id_kind)
         change = await services.library.change(interaction.user.id, ref, add=add)
@@ -218,6 +221,8 @@ class Library(commands.Cog):
             return []
         try:
             await self.bot.subject(interaction)
+            if not self.bot.services.member_limits.allowed(interaction.user.id, Action.SEARCH):
+                return []
             found = await asyncio.wait_for(
                 self.bot.services.library.search(interaction.user.id, current, kinds),
                 AUTOCOMPLETE_DEADLINE,

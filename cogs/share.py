@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.app import Encore
 from bot.domain import InvalidInput
 from bot.process.logs import bind_context
+from bot.services.member_limits import Action
 from bot.services.shares import SHARE_KINDS
 from bot.spotify.ids import SpotifyKind, SpotifyRef, looks_like_spotify_ref, parse_spotify_ref
 from bot.ui.library import change_embed, item_choices
@@ -36,6 +37,7 @@ class Share(commands.Cog):
         services = self.bot.services
         try:
             await self.bot.subject(interaction)
+            services.member_limits.take(interaction.user.id, Action.SHARE_BUTTON)
             await defer(interaction, private=True)
             change = await services.library.change(interaction.user.id, ref, add=True)
             await interaction.followup.send(
@@ -55,6 +57,8 @@ class Share(commands.Cog):
             return []
         try:
             await self.bot.subject(interaction)
+            if not self.bot.services.member_limits.allowed(interaction.user.id, Action.SEARCH):
+                return []
             found = await self.bot.services.library.search(
                 interaction.user.id, current, SHARE_KINDS
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.domain import ItemKind, TimeRange
 from bot.services.artwork import ArtworkFetcher
@@ -14,6 +15,8 @@ from bot.services.top import TopService
 class ChartTiles:
     items: list[ItemSummary]
     images: list[bytes | None]
+    stale_since: datetime | None = None
+    """When the tiles' stored list was fetched, if it was served because Spotify failed."""
 
 
 def distinct_covers(tracks: list[ItemSummary], count: int) -> list[ItemSummary]:
@@ -45,4 +48,4 @@ class ChartService:
             top = await self._top.top(discord_user_id, ItemKind.ARTIST, time_range)
             items = top.items[:count]
         images = await self._artwork.fetch_all([item.image_url for item in items])
-        return ChartTiles(items, images)
+        return ChartTiles(items, images, top.fetched_at if top.spotify_failed else None)

@@ -26,6 +26,7 @@ from bot.services.library import LibraryService
 from bot.services.limits import SharedLimits
 from bot.services.linking import LinkingService
 from bot.services.listening import ListeningService
+from bot.services.member_limits import MemberLimiter
 from bot.services.members import MembershipService
 from bot.services.play_rankings import PlayRankingService
 from bot.services.presence import PlaySink, PresenceTracker
@@ -78,6 +79,7 @@ class Services:
     recording: RecordingSwitches
     presence: PresenceTracker
     listening: ListeningService
+    member_limits: MemberLimiter
 
     @classmethod
     def build(
@@ -168,6 +170,7 @@ class Services:
             recording=recording,
             presence=presence,
             listening=ListeningService(sessions, accounts, presence),
+            member_limits=MemberLimiter(),
         )
 
 

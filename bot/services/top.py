@@ -1,4 +1,5 @@
-"""A member's top artists and tracks: served from the stored snapshot while it is fresh.
+"""A member's top artists and tracks: served from the stored snapshot while it is fresh, and
+from an older one when Spotify does not answer.
 
 Spotify has no top albums. A member's top albums over a range are read from their top 50
 tracks (fetched, not stored: a snapshot keeps no albums): each track of rank r gives its album
@@ -8,8 +9,9 @@ with a single track of similar rank; ties go to the album of the better-ranked t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.db.engine import Sessions, session_scope
@@ -18,9 +20,14 @@ from bot.services.accounts import AccountService
 from bot.services.items import ItemSummary
 from bot.services.summaries import summarize
 from bot.spotify.client import SpotifyUserApi
+from bot.spotify.errors import QuotaExceeded, RateLimited, SpotifyUnavailable
 from bot.store.snapshots import read_snapshot, replace_snapshot
 
+log = logging.getLogger(__name__)
+
 TOP_LIMIT = 50
+SPOTIFY_DOWN = (SpotifyUnavailable, RateLimited, QuotaExceeded, TimeoutError)
+"""Failures that say nothing about the member's link: a stored list may stand in."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,8 @@ class TopList:
     items: list[ItemSummary]
     fetched_at: datetime
     from_snapshot: bool
+    spotify_failed: bool = False
+    """A stale stored list, served because Spotify did not answer the refresh."""
 
 
 def _now() -> datetime:
@@ -66,11 +75,18 @@ class TopService:
         return TopList(stored.items, stored.fetched_at, from_snapshot=True)
 
     async def top(self, discord_user_id: int, kind: ItemKind, time_range: TimeRange) -> TopList:
-        """The stored list when younger than the configured age, else fetched and stored."""
+        """The stored list when younger than the configured age, else fetched and stored; an
+        older stored list (marked `spotify_failed`) when Spotify fails to answer."""
         stored = await self.stored(discord_user_id, kind, time_range)
         if stored is not None and self._clock() - stored.fetched_at < self._max_age:
             return stored
-        return await self.refresh(discord_user_id, kind, time_range, interactive=True)
+        try:
+            return await self.refresh(discord_user_id, kind, time_range, interactive=True)
+        except SPOTIFY_DOWN as failure:
+            if stored is None:
+                raise
+            log.info("serving a stored top list: Spotify failed (%s)", type(failure).__name__)
+            return replace(stored, spotify_failed=True)
 
     async def top_albums(self, discord_user_id: int, time_range: TimeRange) -> TopList:
         """Albums of the member's top tracks, weighted as the module docstring says."""

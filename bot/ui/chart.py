@@ -16,7 +16,7 @@ import discord
 from bot.domain import TimeRange
 from bot.services.charts import ChartTiles
 from bot.ui.items import ACCENT
-from bot.ui.library import possessive
+from bot.ui.library import possessive, stale_note
 from bot.ui.text import escape
 
 if TYPE_CHECKING:
@@ -90,6 +90,8 @@ def chart_embed(
     title = f"{possessive(owner_name)} top {subject} · {time_range.words}"
     embed = discord.Embed(title=escape(title), colour=ACCENT)
     embed.set_image(url=f"attachment://{CHART_FILE}")
+    if tiles.stale_since is not None:
+        embed.description = stale_note(tiles.stale_since)
     missing = sum(1 for image in tiles.images if image is None)
     if missing:
         embed.set_footer(text=f"{missing} cover(s) could not be fetched and show a placeholder")

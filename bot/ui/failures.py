@@ -75,6 +75,8 @@ def describe_failure(exc: BaseException) -> str | None:
                 "You switched recording of your listening off, so Encore imports nothing for "
                 "you. Run `/privacy record:true` first if you want to import your history."
             )
+        case service.TooFast():
+            return f"You're doing that too often. Try again in {human_wait(exc.retry_after)}."
         case service.InvalidInput():
             return exc.message
         case InvalidSpotifyRef():

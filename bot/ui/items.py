@@ -92,15 +92,21 @@ def list_page_embed(
     start_rank: int | None,
     thumbnail_url: str | None = None,
     footer: str | None = None,
+    note: str | None = None,
 ) -> discord.Embed:
-    """One page of a list; ranks count from `start_rank`, or bullets when it is None."""
+    """One page of a list; ranks count from `start_rank`, or bullets when it is None. `note`
+    (Discord markdown, e.g. a timestamp) goes above the lines."""
     title = _plain(title, limits.EMBED_TITLE)
     footer = truncate(defuse_mentions(footer or ""), limits.EMBED_FOOTER)
+    head = f"{truncate(defuse_mentions(one_line(note)), NOTE_LIMIT)}\n\n" if note else ""
     budget = min(
         limits.EMBED_DESCRIPTION, limits.EMBED_TOTAL - text_length(title) - text_length(footer)
     )
+    budget -= text_length(head)
     embed = discord.Embed(
-        title=title, description=_list_description(lines, start_rank, budget), colour=ACCENT
+        title=title,
+        description=head + _list_description(lines, start_rank, budget),
+        colour=ACCENT,
     )
     if thumbnail := safe_url(thumbnail_url):
         embed.set_thumbnail(url=thumbnail)

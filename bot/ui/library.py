@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 
 import discord
 from discord import app_commands
@@ -53,7 +54,16 @@ def top_source(
     title = f"{possessive(owner_name)} top {what} · {basis_words(time_range)}"
     when = top.fetched_at.strftime("%Y-%m-%d %H:%M UTC")
     footer = f"{len(top.items)} {what} · data from {when}"
-    return ItemPageSource.from_lines(title, [line_for(i) for i in top.items], footer=footer)
+    note = stale_note(top.fetched_at) if top.spotify_failed else None
+    return ItemPageSource.from_lines(
+        title, [line_for(i) for i in top.items], footer=footer, note=note
+    )
+
+
+def stale_note(fetched_at: datetime) -> str:
+    """Says a stored list is shown because Spotify failed; the age renders in the reader's
+    clock ("3 hours ago")."""
+    return f"As of {discord.utils.format_dt(fetched_at, 'R')} — Spotify did not answer."
 
 
 def saved_source(

@@ -30,6 +30,7 @@ class ItemPageSource:
         per_page: int = PER_PAGE,
         numbered: bool = True,
         footer: str | None = None,
+        note: str | None = None,
     ) -> None:
         if per_page < 1:
             raise ValueError("per_page must be at least 1")
@@ -38,6 +39,7 @@ class ItemPageSource:
         self.per_page = per_page
         self.numbered = numbered
         self.footer = footer
+        self.note = note
         self._fetch = fetch
 
     @classmethod
@@ -49,6 +51,7 @@ class ItemPageSource:
         per_page: int = PER_PAGE,
         numbered: bool = True,
         footer: str | None = None,
+        note: str | None = None,
     ) -> ItemPageSource:
         """Pages over lines that are already at hand."""
 
@@ -62,6 +65,7 @@ class ItemPageSource:
             per_page=per_page,
             numbered=numbered,
             footer=footer,
+            note=note,
         )
 
     @property
@@ -77,4 +81,5 @@ class ItemPageSource:
             start_rank=offset + 1 if self.numbered else None,
             thumbnail_url=next((line.image_url for line in lines if line.image_url), None),
             footer=self.footer,
+            note=self.note,
         )

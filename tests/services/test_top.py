@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 
-from bot.domain import ItemKind, TimeRange
+from bot.domain import ItemKind, LinkBroken, TimeRange
 from bot.services.top import TopService
+from bot.spotify.errors import InvalidGrant, SpotifyUnavailable, Unauthorized
+from sandbox.spotify_faults import SandboxFaults
 from tests.helpers.accounts import Accounts
 
 MAX_AGE = timedelta(hours=1)
@@ -52,3 +55,51 @@ async def test_ensure_fetches_only_the_lists_missing(accounts: Accounts, top: To
     assert artists is not None and artists.fetched_at == accounts.clock.now
     assert tracks is not None and tracks.fetched_at < accounts.clock.now
     assert await top.stored(1, ItemKind.ARTIST, TimeRange.SHORT) is None
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(lambda faults: faults.server_error(count=100), id="5xx"),
+        pytest.param(lambda faults: faults.rate_limit(retry_after=3600), id="429"),
+        pytest.param(
+            lambda faults: faults.rate_limit(retry_after=3600, reason="QUOTA_EXCEEDED"),
+            id="quota",
+        ),
+    ],
+)
+async def test_a_stale_snapshot_is_served_when_spotify_fails(
+    accounts: Accounts, top: TopService, fault: Callable[[SandboxFaults], None]
+) -> None:
+    await accounts.link(1, "user0")
+    fetched = await top.top(1, ItemKind.TRACK, TimeRange.MEDIUM)
+    accounts.clock.advance(MAX_AGE * 3)
+    fault(accounts.sandbox.faults)
+
+    served = await top.top(1, ItemKind.TRACK, TimeRange.MEDIUM)
+
+    assert served.spotify_failed and served.from_snapshot
+    assert [item.id for item in served.items] == [item.id for item in fetched.items]
+    assert served.fetched_at == fetched.fetched_at
+    stored = await top.stored(1, ItemKind.TRACK, TimeRange.MEDIUM)
+    assert stored is not None and stored.fetched_at == fetched.fetched_at
+
+
+async def test_without_a_snapshot_the_spotify_failure_is_raised(
+    accounts: Accounts, top: TopService
+) -> None:
+    await accounts.link(1, "user0")
+    accounts.sandbox.faults.server_error(count=100)
+    with pytest.raises(SpotifyUnavailable):
+        await top.top(1, ItemKind.TRACK, TimeRange.MEDIUM)
+
+
+async def test_a_revoked_link_is_not_hidden_behind_a_stale_snapshot(
+    accounts: Accounts, top: TopService
+) -> None:
+    await accounts.link(1, "user0")
+    await top.top(1, ItemKind.ARTIST, TimeRange.MEDIUM)
+    accounts.clock.advance(MAX_AGE * 3)
+    accounts.sandbox.revoke("user0")
+    with pytest.raises((InvalidGrant, Unauthorized, LinkBroken)):
+        await top.top(1, ItemKind.ARTIST, TimeRange.MEDIUM)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 from PIL import Image
 
@@ -49,3 +50,13 @@ async def test_the_attachment_is_the_drawn_collage() -> None:
     with Image.open(io.BytesIO(attachment.fp.read())) as image:
         assert image.format == "PNG"
         assert image.size == (CANVAS, CANVAS)
+
+
+def test_a_chart_from_a_stale_list_says_how_old_it_is() -> None:
+    fetched = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    stale = ChartTiles(tiles(9).items, tiles(9).images, stale_since=fetched)
+    embed = chart_embed("A", "albums", TimeRange.SHORT, stale, 3)
+    assert embed.description == (
+        f"As of <t:{int(fetched.timestamp())}:R> — Spotify did not answer."
+    )
+    assert chart_embed("A", "albums", TimeRange.SHORT, tiles(9), 3).description is None

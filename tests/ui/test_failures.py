@@ -76,6 +76,13 @@ def test_input_errors_show_their_message() -> None:
     assert describe_failure(ref_error) == "Expected a track or album link."
 
 
+@pytest.mark.parametrize(("retry_after", "wait"), [(4.5, "5 s"), (540, "9 min")])
+def test_a_member_over_their_limit_is_told_when_to_try_again(retry_after: float, wait: str) -> None:
+    assert describe_failure(service.TooFast(retry_after)) == (
+        f"You're doing that too often. Try again in {wait}."
+    )
+
+
 @pytest.mark.parametrize(("retry_after", "wait"), [(12.2, "13 s"), (600, "10 min"), (3600, "1 h")])
 def test_rate_limited_says_when_to_try_again(retry_after: float, wait: str) -> None:
     assert describe_failure(spotify.RateLimited(retry_after)) == (

@@ -42,3 +42,13 @@ async def test_an_empty_list_is_one_empty_page() -> None:
     page = await source.page(0)
     assert page.description == EMPTY_PAGE
     assert not page.thumbnail
+
+
+async def test_a_note_sits_above_the_lines_on_every_page() -> None:
+    note = "As of <t:1772366400:R> — Spotify did not answer."
+    source = ItemPageSource.from_lines("Top", lines(15), per_page=10, note=note)
+    for index in range(source.page_count):
+        page = await source.page(index)
+        first, blank, *rest = (page.description or "").splitlines()
+        assert first == note and blank == ""
+        assert rest[0] == f"{index * 10 + 1}. Item {index * 10}"
