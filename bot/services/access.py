@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from bot.db.engine import Sessions
 from bot.domain import (
     InvalidInput,
     LinkBroken,
@@ -55,7 +54,7 @@ class Subject:
 class AccessService:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         linked: LinkedMembers,
         members: MembershipService,
     ) -> None:

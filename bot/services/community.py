@@ -11,9 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.db.engine import session_scope
+from bot.db.engine import Sessions, session_scope
 from bot.domain import DEFAULT_TIME_RANGE, ItemKind, Period, TimeRange
 from bot.services.access import Subject
 from bot.services.items import ItemSummary
@@ -34,7 +32,7 @@ class TopLists(Protocol):
 
 
 class CommunityService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], lists: TopLists) -> None:
+    def __init__(self, sessions: Sessions, lists: TopLists) -> None:
         self._sessions = sessions
         self._lists = lists
 

@@ -14,12 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, or_, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.db.engine import session_scope
-from bot.db.models import ImportLink
+from bot.db.engine import Sessions, session_scope
 from bot.db.vault import TokenUndecryptable, TokenVault
+from bot.store.import_links import get_link, mark_link_used, replace_link
 
 LINK_LIFETIME = timedelta(minutes=30)
 IMPORT_PATH = "/import"
@@ -63,7 +60,7 @@ class ImportTicket:
 class ImportLinks:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         vault: TokenVault,
         *,
         base_url: str,
@@ -89,27 +86,18 @@ class ImportLinks:
         """A new link for the member (their earlier one stops working); returns its URL."""
         token, now = secrets.token_urlsafe(32), self._clock()
         async with session_scope(self._sessions) as session:
-            await session.execute(
-                delete(ImportLink).where(
-                    or_(
-                        ImportLink.expires_at < now,
-                        ImportLink.discord_user_id == discord_user_id,
-                    )
-                )
-            )
-            session.add(
-                ImportLink(
-                    token_hash=hash_token(token),
-                    discord_user_id=discord_user_id,
-                    member_name=member_name[:MEMBER_NAME_LENGTH],
-                    guild_id=guild_id,
-                    interaction_token_enc=(
-                        self._vault.encrypt(interaction_token) if interaction_token else None
-                    ),
-                    application_id=application_id,
-                    created_at=now,
-                    expires_at=now + LINK_LIFETIME,
-                )
+            await replace_link(
+                session,
+                token_hash=hash_token(token),
+                discord_user_id=discord_user_id,
+                member_name=member_name[:MEMBER_NAME_LENGTH],
+                guild_id=guild_id,
+                interaction_token_enc=(
+                    self._vault.encrypt(interaction_token) if interaction_token else None
+                ),
+                application_id=application_id,
+                created_at=now,
+                expires_at=now + LINK_LIFETIME,
             )
         return self.page_url(token)
 
@@ -118,7 +106,7 @@ class ImportLinks:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise ImportLinkError(LinkProblem.UNKNOWN)
         async with self._sessions() as session:
-            row = await session.get(ImportLink, hash_token(token))
+            row = await get_link(session, hash_token(token))
         if row is None:
             raise ImportLinkError(LinkProblem.UNKNOWN)
         if row.used_at is not None:
@@ -146,8 +134,4 @@ class ImportLinks:
     async def mark_used(self, ticket: ImportTicket) -> None:
         """An import through the link completed: it takes no further upload."""
         async with session_scope(self._sessions) as session:
-            await session.execute(
-                update(ImportLink)
-                .where(ImportLink.token_hash == ticket.token_hash)
-                .values(used_at=self._clock())
-            )
+            await mark_link_used(session, ticket.token_hash, self._clock())
