@@ -21,6 +21,7 @@ from bot.ui.library import line_for
 from bot.ui.plays import basis_words
 from bot.ui.replies import send_private
 from bot.ui.sources import ItemPageSource
+from bot.ui.taste import taste_embed, taste_parts
 from bot.ui.text import NO_MENTIONS, echo, escape, masked_link, truncate
 
 LeaderboardPage = Callable[[int, int], Awaitable[Leaderboard]]
@@ -105,31 +106,12 @@ def nobody_knows(artist: str, time_range: TimeRange, what: str = "artists") -> s
 
 
 def compat_embed(result: Compat, name_a: str, name_b: str, time_range: TimeRange) -> discord.Embed:
-    parts = [f"**{result.score}%** taste match"]
-    details = []
-    if result.artists is not None:
-        details.append(f"artists {round(result.artists * 100)}%")
-    if result.tracks is not None:
-        details.append(f"tracks {round(result.tracks * 100)}%")
-    if details:
-        parts.append(" · ".join(details))
-    if result.shared:
-        shared = [
-            f"{i}. [{escape(f.item.name)}]({f.item.url}) — #{f.rank_a} / #{f.rank_b}"
-            for i, f in enumerate(result.shared, start=1)
-        ]
-        parts.append("**Shared favourites**\n" + "\n".join(shared))
-        if result.shared_total > len(result.shared):
-            parts.append(f"…and {result.shared_total - len(result.shared)} more in common")
-    else:
-        parts.append("No favourites in common yet.")
-    embed = discord.Embed(
-        title=truncate(f"{name_a} × {name_b}", 256),
-        description=truncate("\n\n".join(parts), 4096),
-        colour=ACCENT,
-    )
-    embed.set_footer(text=f"Artists and tracks {basis_words(time_range)}")
-    return embed
+    shared = [
+        f"{i}. [{escape(f.item.name)}]({f.item.url}) — #{f.rank_a} / #{f.rank_b}"
+        for i, f in enumerate(result.shared, start=1)
+    ]
+    parts = taste_parts(result.score, result.artists, result.tracks, shared, result.shared_total)
+    return taste_embed(parts, name_a, name_b, basis_words(time_range))
 
 
 def recommendations_embed(picks: list[Recommendation], name: str) -> discord.Embed:

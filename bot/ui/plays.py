@@ -15,6 +15,7 @@ from bot.store.plays import PlayedItem
 from bot.ui.choices import autocomplete_choices
 from bot.ui.items import ACCENT, ItemLine
 from bot.ui.sources import ItemPageSource
+from bot.ui.taste import taste_embed, taste_parts
 from bot.ui.text import echo, escape, masked_link, truncate
 
 PlayBoardPage = Callable[[int, int], Awaitable[PlayBoard]]
@@ -118,32 +119,15 @@ def play_compat_embed(
     if result is None:
         parts = [f"Neither of you has plays {period.words} yet."]
     else:
-        parts = [f"**{result.score}%** taste match"]
-        details = []
-        if result.artists is not None:
-            details.append(f"artists {round(result.artists * 100)}%")
-        if result.tracks is not None:
-            details.append(f"tracks {round(result.tracks * 100)}%")
-        if details:
-            parts.append(" · ".join(details))
-        if result.shared:
-            shared = [
-                f"{i}. {masked_link(f.item.name, item_url(f.item), 100)} — "
-                f"{plays_text(f.plays_a)} / {plays_text(f.plays_b)}"
-                for i, f in enumerate(result.shared, start=1)
-            ]
-            parts.append("**Shared favourites**\n" + "\n".join(shared))
-            if result.shared_total > len(result.shared):
-                parts.append(f"…and {result.shared_total - len(result.shared)} more in common")
-        else:
-            parts.append("No favourites in common yet.")
-    embed = discord.Embed(
-        title=truncate(f"{name_a} × {name_b}", 256),
-        description=truncate("\n\n".join(parts), 4096),
-        colour=ACCENT,
-    )
-    embed.set_footer(text=f"Artists and tracks {basis_words(period)}")
-    return embed
+        shared = [
+            f"{i}. {masked_link(f.item.name, item_url(f.item), 100)} — "
+            f"{plays_text(f.plays_a)} / {plays_text(f.plays_b)}"
+            for i, f in enumerate(result.shared, start=1)
+        ]
+        parts = taste_parts(
+            result.score, result.artists, result.tracks, shared, result.shared_total
+        )
+    return taste_embed(parts, name_a, name_b, basis_words(period))
 
 
 def played_choices(items: Sequence[PlayedItem]) -> list[app_commands.Choice[str]]:
