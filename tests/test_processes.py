@@ -265,7 +265,10 @@ async def test_two_processes_refreshing_one_member_keep_the_link(
                 await session.execute(
                     update(SpotifyLink).values(
                         access_expires_at=datetime.now(UTC) - timedelta(minutes=1),
+                        # nothing in the background may refresh first: neither the sync
+                        # nor the recently-played poller is due
                         sync_due_at=datetime.now(UTC) + timedelta(days=1),
+                        recent_due_at=datetime.now(UTC) + timedelta(days=1),
                     )
                 )
         finally:
