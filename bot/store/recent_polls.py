@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import SpotifyLink
 from bot.domain import LinkStatus
 from bot.spotify.scopes import has_listening_scopes
+from bot.store.link_claims import most_overdue
 
 RECENT_SCOPE = "user-read-recently-played"
 
@@ -44,25 +45,11 @@ def _is_due(now: datetime) -> ColumnElement[bool]:
 async def claim_most_overdue_poll(
     session: AsyncSession, now: datetime, lease_until: datetime
 ) -> PollClaim | None:
-    """Lease the most overdue pollable link until `lease_until`; None when none is due.
-
-    The first statement of its transaction: `FOR UPDATE SKIP LOCKED` on PostgreSQL, an update
-    through a subquery (the single write lock first) on SQLite.
-    """
-    pick = (
-        select(SpotifyLink.discord_user_id)
-        .where(_is_due(now))
-        .order_by(SpotifyLink.recent_due_at.asc().nulls_first())
-        .limit(1)
-    )
-    target: ColumnElement[bool]
-    if session.get_bind().dialect.name == "postgresql":
-        picked = await session.scalar(pick.with_for_update(skip_locked=True))
-        if picked is None:
-            return None
-        target = SpotifyLink.discord_user_id == picked
-    else:
-        target = SpotifyLink.discord_user_id.in_(pick)
+    """Lease the most overdue pollable link until `lease_until`; None when none is due (see
+    `link_claims.most_overdue`)."""
+    target = await most_overdue(session, _is_due(now), SpotifyLink.recent_due_at)
+    if target is None:
+        return None
     row = (
         await session.execute(
             update(SpotifyLink)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import SpotifyLink
 from bot.domain import LinkStatus
+from bot.store.link_claims import most_overdue
 
 
 def _is_due(now: datetime) -> ColumnElement[bool]:
@@ -45,26 +46,11 @@ async def claim_member(
 async def claim_most_overdue(
     session: AsyncSession, now: datetime, lease_until: datetime
 ) -> int | None:
-    """Lease the most overdue ACTIVE link until `lease_until`; None when none is due.
-
-    The first statement of its transaction. PostgreSQL picks with `FOR UPDATE SKIP LOCKED`
-    (concurrent claimers take different rows instead of waiting); SQLite updates through a
-    subquery, which takes the database's single write lock before reading.
-    """
-    pick = (
-        select(SpotifyLink.discord_user_id)
-        .where(_is_due(now))
-        .order_by(SpotifyLink.sync_due_at.asc().nulls_first())
-        .limit(1)
-    )
-    target: ColumnElement[bool]
-    if session.get_bind().dialect.name == "postgresql":
-        picked = await session.scalar(pick.with_for_update(skip_locked=True))
-        if picked is None:
-            return None
-        target = SpotifyLink.discord_user_id == picked
-    else:
-        target = SpotifyLink.discord_user_id.in_(pick)
+    """Lease the most overdue ACTIVE link until `lease_until`; None when none is due (see
+    `link_claims.most_overdue`)."""
+    target = await most_overdue(session, _is_due(now), SpotifyLink.sync_due_at)
+    if target is None:
+        return None
     return await _lease(session, target, now, lease_until)
 
 
