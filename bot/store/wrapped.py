@@ -10,14 +10,14 @@ item). A year is a UTC calendar year, like the aggregates' days. Totals count th
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from bot.db.models import CatalogItem, CatalogTrack, PlayDay
+from bot.db.models import CatalogItem, CatalogTrack, PlayDay, TrackArtist
 from bot.domain import ItemKind
 from bot.store.plays import EPOCH, PlayedItem, _played_item, day_of
 
@@ -75,18 +75,22 @@ class NewArtists:
     names: list[str]  # the most played of them this year, at most NEW_ARTIST_NAMES
 
 
+def _in_year(discord_user_id: int, kind: ItemKind, year: YearDays) -> list[ColumnElement[bool]]:
+    return [
+        PlayDay.discord_user_id == discord_user_id,
+        PlayDay.kind == int(kind),
+        PlayDay.day >= year.first,
+        PlayDay.day <= year.last,
+    ]
+
+
 async def days_played(
     session: AsyncSession, discord_user_id: int, year: YearDays
 ) -> list[DayPlays]:
     """The member's plays and ms on each UTC day of the year they played, in day order."""
     rows = await session.execute(
         select(PlayDay.day, func.sum(PlayDay.plays), func.sum(PlayDay.ms_played))
-        .where(
-            PlayDay.discord_user_id == discord_user_id,
-            PlayDay.kind == int(ItemKind.TRACK),
-            PlayDay.day >= year.first,
-            PlayDay.day <= year.last,
-        )
+        .where(*_in_year(discord_user_id, ItemKind.TRACK, year))
         .group_by(PlayDay.day)
         .order_by(PlayDay.day)
     )
@@ -128,39 +132,75 @@ async def year_top(
     limit: int = TOP_ITEMS,
 ) -> list[YearItem]:
     """The member's most played items of `kind` in the year: most plays, then most ms, then
-    catalog id. A track without art of its own shows its album's cover."""
+    catalog id. An item without art of its own shows a cover it was played with
+    (`_covers_heard`)."""
     plays = func.sum(PlayDay.plays).label("plays")
     ms = func.sum(PlayDay.ms_played).label("ms")
     ranked = (
         select(PlayDay.item_id, plays, ms)
-        .where(
-            PlayDay.discord_user_id == discord_user_id,
-            PlayDay.kind == int(kind),
-            PlayDay.day >= year.first,
-            PlayDay.day <= year.last,
-        )
+        .where(*_in_year(discord_user_id, kind, year))
         .group_by(PlayDay.item_id)
         .order_by(plays.desc(), ms.desc(), PlayDay.item_id)
         .limit(limit)
         .subquery()
     )
+    rows = (
+        await session.execute(
+            select(CatalogItem, ranked.c.plays, ranked.c.ms)
+            .join(ranked, ranked.c.item_id == CatalogItem.id)
+            .order_by(ranked.c.plays.desc(), ranked.c.ms.desc(), CatalogItem.id)
+        )
+    ).all()
+    found = [YearItem(_played_item(row), int(p), int(m)) for row, p, m in rows]
+    bare = [entry.item.item_id for entry in found if entry.item.image_url is None]
+    if not bare:
+        return found
+    covers = await _covers_heard(session, discord_user_id, kind, year, bare)
+    return [
+        replace(entry, item=replace(entry.item, image_url=covers[entry.item.item_id]))
+        if entry.item.image_url is None and entry.item.item_id in covers
+        else entry
+        for entry in found
+    ]
+
+
+async def _covers_heard(
+    session: AsyncSession, discord_user_id: int, kind: ItemKind, year: YearDays, items: list[int]
+) -> dict[int, str]:
+    """For items without art: the cover of the track the member played most that year among
+    those of the item (a track's album cover, an artist's or album's tracks' covers). Plays
+    from Discord status and imports name artists without pictures, so this is what most
+    artists show."""
+    track = aliased(CatalogItem)
     album = aliased(CatalogItem)
+    owner: InstrumentedAttribute[int] | InstrumentedAttribute[int | None]
+    query = select(PlayDay.item_id)
+    if kind is ItemKind.ARTIST:
+        owner = TrackArtist.artist_item_id
+        query = query.join(TrackArtist, TrackArtist.track_item_id == PlayDay.item_id)
+    elif kind is ItemKind.ALBUM:
+        owner = CatalogTrack.album_item_id
+    else:
+        owner = PlayDay.item_id
+    plays = func.sum(PlayDay.plays).label("plays")
     rows = await session.execute(
-        select(CatalogItem, album.image_url, ranked.c.plays, ranked.c.ms)
-        .join(ranked, ranked.c.item_id == CatalogItem.id)
-        .outerjoin(CatalogTrack, CatalogTrack.item_id == CatalogItem.id)
+        query.add_columns(owner, track.image_url, album.image_url, plays)
+        .join(track, track.id == PlayDay.item_id)
+        .outerjoin(CatalogTrack, CatalogTrack.item_id == PlayDay.item_id)
         .outerjoin(album, album.id == CatalogTrack.album_item_id)
-        .order_by(ranked.c.plays.desc(), ranked.c.ms.desc(), CatalogItem.id)
+        .where(
+            *_in_year(discord_user_id, ItemKind.TRACK, year),
+            owner.in_(items),
+            or_(track.image_url.is_not(None), album.image_url.is_not(None)),
+        )
+        .group_by(PlayDay.item_id, owner, track.image_url, album.image_url)
+        .order_by(plays.desc(), PlayDay.item_id)
     )
-    found: list[YearItem] = []
-    for row, album_image, item_plays, item_ms in rows:
-        item = _played_item(row)
-        if item.image_url is None and album_image:
-            item = PlayedItem(
-                item.item_id, item.kind, item.spotify_id, item.name, item.subtitle, album_image
-            )
-        found.append(YearItem(item, int(item_plays), int(item_ms)))
-    return found
+    covers: dict[int, str] = {}
+    for _, owner_id, track_image, album_image, _ in rows:
+        if owner_id is not None:
+            covers.setdefault(int(owner_id), track_image or album_image)
+    return covers
 
 
 async def new_artists(

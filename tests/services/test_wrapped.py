@@ -96,7 +96,9 @@ async def test_the_art_follows_the_top_lists(
     art = await wrapped.art(found)
     assert [t.item.name for t in found.top_tracks] == [f"Track {n}" for n in (1, 0, 2, 3, 4)]
     assert art.tracks == [b"http://art/1", None, b"http://art/2", b"http://art/3", b"http://art/4"]
-    assert len(art.artists) == len(found.top_artists) == 3
-    assert art.artists == [None, None, None]  # plays name artists without pictures
+    # plays name artists without pictures: each shows the cover of their most played track
+    # that has one (Artist 0's Track 0 has none, so its Track 3)
+    assert [a.item.name for a in found.top_artists] == ["Artist 1", "Artist 0", "Artist 2"]
+    assert art.artists == [b"http://art/1", b"http://art/3", b"http://art/2"]
     assert found.top_album is not None and found.top_album.item.name == "Album 1"
     assert art.album == b"http://art/1"

@@ -27,6 +27,7 @@ USER = 11
 OTHER = 12
 LENGTH_MS = 180_000
 YEAR = YearDays.of(2026)
+LATER = "L" + "0" * 21  # a Spotify track ID
 
 
 def play(
@@ -38,6 +39,7 @@ def play(
     ms: int = LENGTH_MS,
     user: int = USER,
     image_url: str | None = None,
+    track_id: str | None = None,
 ) -> PlayIn:
     return PlayIn(
         discord_user_id=user,
@@ -49,6 +51,7 @@ def play(
         album_name=album,
         duration_ms=LENGTH_MS,
         image_url=image_url,
+        track_id=track_id,
     )
 
 
@@ -135,19 +138,56 @@ async def test_top_items_by_plays_then_ms_with_album_art_for_tracks(
     assert tracks[0].item.image_url == "http://art/early"
 
 
-async def test_a_track_without_art_shows_its_albums_cover(
+async def test_items_without_art_show_a_cover_they_were_played_with(
     each_db_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     day = at(date(2026, 4, 1))
-    await store(each_db_sessions, repeated(day, 2, "Cover", album="Art", image_url="http://a/1"))
+    await store(
+        each_db_sessions,
+        [
+            *repeated(day, 2, "Cover", ("Ann",), album="Art", image_url="http://a/1"),
+            # Ann's most played track has no art at all: her picture is the next one's
+            *repeated(day + timedelta(hours=1), 3, "Plain", ("Ann",), album=None),
+            # first heard without art: track and album have none...
+            play(day + timedelta(hours=2), "Later", ("Bo",), album="Bare", track_id=LATER),
+            *repeated(day - timedelta(days=200), 5, "Old", ("Bo",), album="Old", image_url="x"),
+        ],
+    )
+    await store(
+        each_db_sessions,
+        [
+            # ...then the track gets art (its album keeps none), and a track of the album "Art"
+            # is recorded without art of its own
+            play(
+                day + timedelta(hours=3),
+                "Later",
+                ("Bo",),
+                album="Bare",
+                track_id=LATER,
+                image_url="http://b/2",
+            ),
+            play(day + timedelta(hours=4), "Bare track", ("Ann", "Cy"), album="Art"),
+        ],
+    )
     async with each_db_sessions() as session:
-        # a later track of the album, recorded without art of its own
-        await record_plays(session, [play(day + timedelta(hours=1), "Bare", album="Art")])
-        await session.commit()
         tracks = await year_top(session, USER, ItemKind.TRACK, YEAR)
+        artists = await year_top(session, USER, ItemKind.ARTIST, YEAR)
+        albums = await year_top(session, USER, ItemKind.ALBUM, YEAR)
     assert {t.item.name: t.item.image_url for t in tracks} == {
+        "Plain": None,
         "Cover": "http://a/1",
-        "Bare": "http://a/1",
+        "Later": "http://b/2",
+        "Bare track": "http://a/1",  # its album's cover
+    }
+    # Bo's "Old" cover was last year's: this year he shows "Later"'s
+    assert {a.item.name: a.item.image_url for a in artists} == {
+        "Ann": "http://a/1",
+        "Bo": "http://b/2",
+        "Cy": "http://a/1",
+    }
+    assert {a.item.name: a.item.image_url for a in albums} == {
+        "Art": "http://a/1",
+        "Bare": "http://b/2",
     }
 
 
