@@ -13,9 +13,9 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import aliased
 
 from bot.db.models import CatalogItem, CatalogTrack, PlayDay, TrackArtist
 from bot.domain import ItemKind
@@ -171,35 +171,45 @@ async def _covers_heard(
     those of the item (a track's album cover, an artist's or album's tracks' covers). Plays
     from Discord status and imports name artists without pictures, so this is what most
     artists show."""
+    owned: Select[int, int | None]
+    if kind is ItemKind.ARTIST:
+        owned = select(
+            TrackArtist.track_item_id.label("track"), TrackArtist.artist_item_id.label("owner")
+        ).where(TrackArtist.artist_item_id.in_(items))
+    elif kind is ItemKind.ALBUM:
+        owned = select(
+            CatalogTrack.item_id.label("track"), CatalogTrack.album_item_id.label("owner")
+        ).where(CatalogTrack.album_item_id.in_(items))
+    else:
+        owned = select(
+            CatalogTrack.item_id.label("track"), CatalogTrack.item_id.label("owner")
+        ).where(CatalogTrack.item_id.in_(items))
+    tracks = owned.subquery("owned")
+    track_id, owner_id = tracks.c.track, tracks.c.owner
+    plays = func.sum(PlayDay.plays).label("plays")
+    heard = (
+        select(PlayDay.item_id, plays)
+        .where(
+            *_in_year(discord_user_id, ItemKind.TRACK, year), PlayDay.item_id.in_(select(track_id))
+        )
+        .group_by(PlayDay.item_id)
+        .subquery("heard")
+    )
     track = aliased(CatalogItem)
     album = aliased(CatalogItem)
-    owner: InstrumentedAttribute[int] | InstrumentedAttribute[int | None]
-    query = select(PlayDay.item_id)
-    if kind is ItemKind.ARTIST:
-        owner = TrackArtist.artist_item_id
-        query = query.join(TrackArtist, TrackArtist.track_item_id == PlayDay.item_id)
-    elif kind is ItemKind.ALBUM:
-        owner = CatalogTrack.album_item_id
-    else:
-        owner = PlayDay.item_id
-    plays = func.sum(PlayDay.plays).label("plays")
     rows = await session.execute(
-        query.add_columns(owner, track.image_url, album.image_url, plays)
-        .join(track, track.id == PlayDay.item_id)
-        .outerjoin(CatalogTrack, CatalogTrack.item_id == PlayDay.item_id)
+        select(owner_id, track.image_url, album.image_url)
+        .join(heard, heard.c.item_id == track_id)
+        .join(track, track.id == track_id)
+        .outerjoin(CatalogTrack, CatalogTrack.item_id == track_id)
         .outerjoin(album, album.id == CatalogTrack.album_item_id)
-        .where(
-            *_in_year(discord_user_id, ItemKind.TRACK, year),
-            owner.in_(items),
-            or_(track.image_url.is_not(None), album.image_url.is_not(None)),
-        )
-        .group_by(PlayDay.item_id, owner, track.image_url, album.image_url)
-        .order_by(plays.desc(), PlayDay.item_id)
+        .where(or_(track.image_url.is_not(None), album.image_url.is_not(None)))
+        .order_by(heard.c.plays.desc(), track_id)
     )
     covers: dict[int, str] = {}
-    for _, owner_id, track_image, album_image, _ in rows:
-        if owner_id is not None:
-            covers.setdefault(int(owner_id), track_image or album_image)
+    for owner, track_image, album_image in rows:
+        if owner is not None:
+            covers.setdefault(int(owner), track_image or album_image)
     return covers
 
 

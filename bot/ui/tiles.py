@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 
 PLACEHOLDER = (40, 40, 40)
 PLACEHOLDER_MARK = (110, 110, 110)
+RESIZABLE = frozenset({"RGB", "RGBA", "L", "LA"})
+"""Modes scaled before converting to RGB (cheaper on the small image); others (palette,
+CMYK) are converted first, since Pillow scales a palette image by nearest neighbour only."""
 
 
 def placeholder(size: int, label: str) -> Image.Image:
@@ -41,7 +44,9 @@ def cover_tile(data: bytes | None, size: int, label: str) -> Image.Image:
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.draft("RGB", (size, size))
-            return image.convert("RGB").resize((size, size), Image.Resampling.LANCZOS)
+            source = image if image.mode in RESIZABLE else image.convert("RGB")
+            scaled = source.resize((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
+            return scaled.convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError):
         log.info("cover art is not a readable image; drawing a placeholder")
         return placeholder(size, label)

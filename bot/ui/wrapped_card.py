@@ -162,7 +162,7 @@ class _Card:
 
     def png(self) -> bytes:
         out = io.BytesIO()
-        self.image.save(out, format="PNG", compress_level=6)
+        self.image.save(out, format="PNG", compress_level=1)
         return out.getvalue()
 
 
