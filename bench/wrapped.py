@@ -134,6 +134,9 @@ async def seed(
                     for user in (MEMBER, *askers)
                 ],
             )
+        async with engine.connect() as connection:  # the statistics a running database has
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.exec_driver_sql("ANALYZE")
     finally:
         await engine.dispose()
     print(

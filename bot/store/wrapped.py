@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -170,46 +170,53 @@ async def _covers_heard(
     """For items without art: the cover of the track the member played most that year among
     those of the item (a track's album cover, an artist's or album's tracks' covers). Plays
     from Discord status and imports name artists without pictures, so this is what most
-    artists show."""
+    artists show. Three small reads: the items' tracks, the member's plays of those in the
+    year (one range of the member's day rows), and their covers."""
     owned: Select[int, int | None]
     if kind is ItemKind.ARTIST:
-        owned = select(
-            TrackArtist.track_item_id.label("track"), TrackArtist.artist_item_id.label("owner")
-        ).where(TrackArtist.artist_item_id.in_(items))
-    elif kind is ItemKind.ALBUM:
-        owned = select(
-            CatalogTrack.item_id.label("track"), CatalogTrack.album_item_id.label("owner")
-        ).where(CatalogTrack.album_item_id.in_(items))
-    else:
-        owned = select(
-            CatalogTrack.item_id.label("track"), CatalogTrack.item_id.label("owner")
-        ).where(CatalogTrack.item_id.in_(items))
-    tracks = owned.subquery("owned")
-    track_id, owner_id = tracks.c.track, tracks.c.owner
-    plays = func.sum(PlayDay.plays).label("plays")
-    heard = (
-        select(PlayDay.item_id, plays)
-        .where(
-            *_in_year(discord_user_id, ItemKind.TRACK, year), PlayDay.item_id.in_(select(track_id))
+        owned = select(TrackArtist.track_item_id, TrackArtist.artist_item_id).where(
+            TrackArtist.artist_item_id.in_(items)
         )
-        .group_by(PlayDay.item_id)
-        .subquery("heard")
+    elif kind is ItemKind.ALBUM:
+        owned = select(CatalogTrack.item_id, CatalogTrack.album_item_id).where(
+            CatalogTrack.album_item_id.in_(items)
+        )
+    else:
+        owned = select(CatalogTrack.item_id, CatalogTrack.item_id).where(
+            CatalogTrack.item_id.in_(items)
+        )
+    owners: dict[int, list[int]] = {}
+    for track_id, owner in await session.execute(owned):
+        if owner is not None:
+            owners.setdefault(int(track_id), []).append(int(owner))
+    if not owners:
+        return {}
+    heard = dict(
+        (int(track_id), int(plays))
+        for track_id, plays in await session.execute(
+            select(PlayDay.item_id, func.sum(PlayDay.plays))
+            .where(
+                *_in_year(discord_user_id, ItemKind.TRACK, year),
+                PlayDay.item_id.in_(list(owners)),
+            )
+            .group_by(PlayDay.item_id)
+        )
     )
+    if not heard:
+        return {}
     track = aliased(CatalogItem)
     album = aliased(CatalogItem)
-    rows = await session.execute(
-        select(owner_id, track.image_url, album.image_url)
-        .join(heard, heard.c.item_id == track_id)
-        .join(track, track.id == track_id)
-        .outerjoin(CatalogTrack, CatalogTrack.item_id == track_id)
+    images = await session.execute(
+        select(track.id, func.coalesce(track.image_url, album.image_url))
+        .outerjoin(CatalogTrack, CatalogTrack.item_id == track.id)
         .outerjoin(album, album.id == CatalogTrack.album_item_id)
-        .where(or_(track.image_url.is_not(None), album.image_url.is_not(None)))
-        .order_by(heard.c.plays.desc(), track_id)
+        .where(track.id.in_(list(heard)))
     )
+    image_of = {int(track_id): image for track_id, image in images if image}
     covers: dict[int, str] = {}
-    for owner, track_image, album_image in rows:
-        if owner is not None:
-            covers.setdefault(int(owner), track_image or album_image)
+    for track_id in sorted(image_of, key=lambda t: (-heard[t], t)):
+        for owner in owners[track_id]:
+            covers.setdefault(owner, image_of[track_id])
     return covers
 
 
