@@ -3,9 +3,13 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain import ItemKind, PlayIn, PlaySource
@@ -22,6 +26,7 @@ from bot.store.wrapped import (
     new_artists,
     year_top,
 )
+from tests.helpers.community import clear_all
 
 USER = 11
 OTHER = 12
@@ -272,3 +277,128 @@ async def test_new_artists_are_those_first_played_in_the_year(
     assert last_year == NewArtists(1, ["Old Friend"])
     assert next_year == NewArtists(1, ["Later"])
     assert theirs == NewArtists(0, [])
+
+
+# --- against a recount from the raw plays --------------------------------------------------
+
+RECOUNT_TRACKS = (
+    ("One", ("Ann",), "Early"),
+    ("Two", ("Ann", "Bo"), "Early"),
+    ("Three", ("Bo",), "Late"),
+    ("Four", ("Cy", "Ann"), None),
+    ("Five", ("Di",), "Late"),
+)
+EDGE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Listened:
+    days: int  # from 2026-01-01, negative: the year before
+    track: int
+    count: int
+    ms: int
+
+
+listened = st.builds(
+    Listened,
+    days=st.integers(-12, 12) | st.integers(-400, 400),
+    track=st.integers(0, len(RECOUNT_TRACKS) - 1),
+    count=st.integers(1, 3),
+    ms=st.sampled_from([40_000, 90_000, 150_000]),
+)
+
+
+def as_plays(history: list[Listened]) -> list[PlayIn]:
+    plays = []
+    for n, entry in enumerate(history):
+        title, artists, album = RECOUNT_TRACKS[entry.track]
+        for k in range(entry.count):
+            # minutes apart per entry and repeat, hours into the day by entry: never duplicates,
+            # and late entries cross into the next UTC day only through `days`
+            started = EDGE + timedelta(days=entry.days, minutes=10 * n + 3 * k)
+            plays.append(play(started, title, artists, album=album, ms=entry.ms))
+    return plays
+
+
+@dataclass(frozen=True)
+class Recount:
+    plays: int
+    ms: int
+    artists: dict[str, int]
+    tracks: dict[str, int]
+    streak: int
+    busiest: BusiestWeekday | None
+    new: set[str]
+
+
+def recount(plays: list[PlayIn], year: int) -> Recount:
+    """The year's figures straight from the plays, computed independently of the store."""
+    in_year = [p for p in plays if p.started_at.astimezone(UTC).year == year]
+    per_day: Counter[date] = Counter(p.started_at.astimezone(UTC).date() for p in in_year)
+    artists: Counter[str] = Counter(a for p in in_year for a in p.artist_names)
+    tracks: Counter[str] = Counter(p.track_name for p in in_year)
+    first_heard: dict[str, date] = {}
+    for p in sorted(plays, key=lambda p: p.started_at):
+        for artist in p.artist_names:
+            first_heard.setdefault(artist, p.started_at.astimezone(UTC).date())
+    longest = 0
+    for day in per_day:
+        if day - timedelta(days=1) not in per_day:
+            length = 1
+            while day + timedelta(days=length) in per_day:
+                length += 1
+            longest = max(longest, length)
+    weekdays: Counter[int] = Counter()
+    for day, count in per_day.items():
+        weekdays[day.weekday()] += count
+    return Recount(
+        plays=len(in_year),
+        ms=sum(p.ms_played for p in in_year),
+        artists=dict(artists),
+        tracks=dict(tracks),
+        streak=longest,
+        busiest=BusiestWeekday(
+            min(w for w, c in weekdays.items() if c == max(weekdays.values())),
+            max(weekdays.values()),
+        )
+        if weekdays
+        else None,
+        new={a for a, first in first_heard.items() if first.year == year},
+    )
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(history=st.lists(listened, min_size=1, max_size=14))
+@example(
+    history=[Listened(-1, 0, 2, 90_000), Listened(0, 1, 1, 40_000), Listened(1, 2, 3, 150_000)]
+)
+async def test_the_year_equals_a_recount_from_raw_plays(
+    db_sessions: async_sessionmaker[AsyncSession], history: list[Listened]
+) -> None:
+    await clear_all(db_sessions)
+    plays = as_plays(history)
+    await store(db_sessions, plays)
+    for year in (2025, 2026):
+        expected = recount(plays, year)
+        span = YearDays.of(year)
+        async with db_sessions() as session:
+            days = await days_played(session, USER, span)
+            artists = await year_top(session, USER, ItemKind.ARTIST, span, limit=50)
+            tracks = await year_top(session, USER, ItemKind.TRACK, span, limit=50)
+            new = await new_artists(session, USER, span, names=50)
+        assert sum(d.plays for d in days) == expected.plays
+        assert sum(d.ms_played for d in days) == expected.ms
+        assert {a.item.name: a.plays for a in artists} == expected.artists
+        assert {t.item.name: t.plays for t in tracks} == expected.tracks
+        for ranked in (artists, tracks):
+            keys = [(e.plays, e.ms_played) for e in ranked]
+            assert keys == sorted(keys, reverse=True)
+        streak = longest_streak(days)
+        assert (streak.days if streak else 0) == expected.streak
+        assert busiest_weekday(days) == expected.busiest
+        assert new.count == len(expected.new)
+        assert set(new.names) == expected.new
