@@ -227,7 +227,8 @@ async def new_artists(
     names: int = NEW_ARTIST_NAMES,
 ) -> NewArtists:
     """Artists the member first played in the year (their first play day of all time falls in
-    it): how many, and the names of the most played of them that year."""
+    it): how many, and the names of the most played of them that year. Reads the member's artist
+    day rows up to the year's end (one key range): a few thousand per year of history."""
     plays = func.sum(PlayDay.plays).label("plays")
     rows = await session.execute(
         select(PlayDay.item_id, plays)
