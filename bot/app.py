@@ -35,6 +35,7 @@ EXTENSIONS = (
     "cogs.community",
     "cogs.imports",
     "cogs.listening",
+    "cogs.wrapped",
 )
 
 

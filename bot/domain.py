@@ -132,6 +132,16 @@ class RecordingOff(ServiceError):
     """The member switched recording of their listening off, so nothing is imported."""
 
 
+class NotEnoughPlays(ServiceError):
+    """Too few plays in a year for a /wrapped card: `plays` of the `needed`."""
+
+    def __init__(self, year: int, plays: int, needed: int) -> None:
+        super().__init__(f"{plays} plays in {year}, {needed} needed")
+        self.year = year
+        self.plays = plays
+        self.needed = needed
+
+
 class PlaySource(enum.IntEnum):
     """Where a play was heard; the value is the stored code."""
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin
@@ -17,8 +18,8 @@ def new_browser() -> aiohttp.ClientSession:
 
 @dataclass
 class Form:
-    """The one form of a page: its method, action and fields (hidden inputs), and the named
-    submit buttons."""
+    """The one form of a page: its method, action and fields (inputs other than files), and
+    the named submit buttons."""
 
     method: str = "get"
     action: str = ""
@@ -35,7 +36,7 @@ class _FormParser(HTMLParser):
         found = {name: value or "" for name, value in attrs}
         if tag == "form":
             self.forms.append(Form(found.get("method", "get").lower(), found.get("action", "")))
-        elif self.forms and tag == "input" and "name" in found:
+        elif self.forms and tag == "input" and "name" in found and found.get("type") != "file":
             self.forms[-1].fields[found["name"]] = found.get("value", "")
         elif self.forms and tag == "button" and "name" in found:
             self.forms[-1].buttons.setdefault(found["name"], []).append(found.get("value", ""))
@@ -72,6 +73,31 @@ async def submit(
     if form.method != "post":
         raise ValueError(f"the form is sent with {form.method}, not post")
     async with browser.post(target, data=data, allow_redirects=False) as response:
+        await response.read()
+        return response
+
+
+async def upload(
+    browser: aiohttp.ClientSession,
+    page_url: str,
+    html: str,
+    files: Sequence[tuple[str, bytes]],
+    *,
+    field_name: str = "files",
+) -> aiohttp.ClientResponse:
+    """Submit the page's one multipart form with its hidden fields and `files` (name, bytes)
+    in its file input `field_name`; the answer is returned unread and unfollowed."""
+    form = the_form(html)
+    if form.method != "post":
+        raise ValueError(f"the form is sent with {form.method}, not post")
+    data = aiohttp.FormData()
+    for name, value in form.fields.items():
+        data.add_field(name, value)
+    for filename, body in files:
+        data.add_field(field_name, body, filename=filename)
+    async with browser.post(
+        urljoin(page_url, form.action), data=data, allow_redirects=False
+    ) as response:
         await response.read()
         return response
 

@@ -32,7 +32,8 @@ from bot.config import Settings
 from bot.process.logs import ContextFilter
 from bot.services.presence import PresenceTracker
 from bot.ui.account import LATER_NOTE, READY_NOTE
-from sandbox.browser import consent, new_browser, submit
+from sandbox.browser import consent, new_browser, submit, upload
+from sandbox.demo_history import DemoHistory, demo_history
 from sandbox.demo_render import Transcript, button_label
 from sandbox.discord import DiscordStandIn
 from sandbox.discord_client import running_client
@@ -50,6 +51,8 @@ LISTENER = "dave"  # never links: his plays come from his Spotify status in Disc
 REPLY_WAIT = 15.0
 TOUR_LIMIT = 90.0
 LOG_FILE = "encore.log"
+CARD_FILE = "wrapped.png"
+IMPORTED = "Imported your Spotify history"
 _LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s%(ctx)s"
 _HEADING = re.compile(r"<h1>(.*?)</h1>", re.DOTALL)
 
@@ -178,8 +181,10 @@ class Tour:
         members: Mapping[str, StandInUser],
         presence: PresenceTracker | None = None,
         step_delay: float = 0,
+        keep_dir: Path | None = None,
     ) -> None:
         self.presence = presence
+        self.keep_dir = keep_dir
         self.discord = discord
         self.spotify = spotify
         self.guild = guild
@@ -199,6 +204,7 @@ class Tour:
         await self.share_and_save(alice, bob)
         if self.presence is not None and LISTENER in self.members:
             await self.listening(alice, bob, self.members[LISTENER])
+            await self.rankings_by_plays(alice, bob)
 
     async def listening(
         self, admin: StandInUser, asker: StandInUser, listener: StandInUser
@@ -219,6 +225,49 @@ class Tour:
         await self.presence.flush()
         await self.ask(asker, "nowplaying", {"member": listener})
         await self.ask(asker, "recent", {"member": listener})
+
+    async def rankings_by_plays(self, importer: StandInUser, asker: StandInUser) -> None:
+        """The importer's recent listening arrives through /import; then a ranking by plays,
+        who knows one of the tracks the listener played, and the importer's /wrapped card."""
+        self.transcript.heading("Plays from an imported history: rankings by plays, a year's card")
+        favourites = self.spotify.users[self.spotify_user_of(importer)].top_tracks["medium_term"]
+        heard = self.spotify.track_ids()[:3]  # what the listener's status showed
+        now = datetime.now(UTC)
+        history = demo_history(self.spotify.catalog.data, favourites[:25], now, also=heard)
+        await self.import_history(importer, history)
+        await self.ask(asker, "leaderboard artists", {"period": "month"})
+        track = self.spotify.catalog.tracks[heard[0]]
+        await self.ask(asker, "whoknows track", {"track": track.name})
+        card = await self.ask(
+            importer, "wrapped", {} if history.year == now.year else {"year": history.year}
+        )
+        if self.keep_dir is not None and card.attachments:
+            path = self.keep_dir / CARD_FILE
+            path.write_bytes(card.attachments[0].data)
+            self.transcript.note(f"the card is saved as {path}")
+
+    async def import_history(self, member: StandInUser, history: DemoHistory) -> None:
+        """`member` runs /import and uploads `history` on the bot's page, as a browser does."""
+        interaction = await self.run(member, "import")
+        offer = await interaction.wait_message(timeout=REPLY_WAIT)
+        self.transcript.message(offer)
+        url = link_button_url(offer)
+        await self.pause()
+        async with new_browser() as browser:
+            async with browser.get(url) as response:
+                page = await response.text()
+                if response.status != 200:
+                    raise DemoError(f"the bot's /import page answered {response.status}")
+            sent = await upload(browser, url, page, [(history.file_name, history.body)])
+        if sent.status != 303:
+            raise DemoError(f"the /import upload answered {sent.status} instead of a redirect")
+        self.transcript.note(
+            f"{member.name} opens the link and uploads {history.file_name}: "
+            f"{history.plays} plays of the last weeks of {history.year}, from Spotify's "
+            "“Extended streaming history”"
+        )
+        done = await interaction.wait_message(has_text(IMPORTED), timeout=REPLY_WAIT)
+        self.transcript.message(done, caption="Encore (the /import reply, edited)")
 
     async def play_spotify(self, user: StandInUser, track_id: str, started: datetime) -> None:
         """`user`'s status shows `track_id` from `started`; returns once the bot has seen it."""
@@ -372,6 +421,7 @@ async def _play(workdir: Path, transcript: Transcript, *, keep: bool, step_delay
                 members=members,
                 presence=bot.services.presence,
                 step_delay=step_delay,
+                keep_dir=workdir if keep else None,
             )
             await tour.play()
         if discord.outside_hosts:

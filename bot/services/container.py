@@ -37,6 +37,7 @@ from bot.services.shares import ShareService
 from bot.services.spending import BackgroundSpender
 from bot.services.sync import SyncService
 from bot.services.top import TopService
+from bot.services.wrapped import WrappedService
 from bot.spotify.client import AppTokens, SpotifyClient
 from bot.spotify.oauth import SpotifyOAuth
 from bot.store.plays import record_plays
@@ -80,6 +81,7 @@ class Services:
     presence: PresenceTracker
     listening: ListeningService
     member_limits: MemberLimiter
+    wrapped: WrappedService
 
     @classmethod
     def build(
@@ -119,6 +121,7 @@ class Services:
         recording = RecordingSwitches(sessions)
         presence = PresenceTracker(recording, plays_sink(sessions))
         app_tokens = AppTokens(oauth)
+        artwork = ArtworkFetcher(http)
         return cls(
             spotify=spotify,
             oauth=oauth,
@@ -136,7 +139,7 @@ class Services:
             library=LibraryService(accounts),
             shares=ShareService(sessions),
             top=top,
-            charts=ChartService(top, ArtworkFetcher(http)),
+            charts=ChartService(top, artwork),
             community=community,
             plays=plays,
             server_playlist=ServerPlaylistService(community, accounts, plays),
@@ -171,6 +174,7 @@ class Services:
             presence=presence,
             listening=ListeningService(sessions, accounts, presence),
             member_limits=MemberLimiter(),
+            wrapped=WrappedService(sessions, artwork),
         )
 
 

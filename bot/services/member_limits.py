@@ -26,6 +26,7 @@ class Action(enum.StrEnum):
     LIBRARY_CHANGE = "library change"  # /save, /unsave, /follow, /unfollow
     SHARE_BUTTON = "share button"
     CHART = "chart"
+    WRAPPED = "wrapped"
     RECOMMEND = "recommend"
     TOP = "top"
     SEARCH = "search"  # autocomplete of /save, /follow, /share…
@@ -42,6 +43,7 @@ DEFAULT_RATES: Mapping[Action, Rate] = {
     Action.LIBRARY_CHANGE: Rate(10, 60),
     Action.SHARE_BUTTON: Rate(5, 30),
     Action.CHART: Rate(3, 60),
+    Action.WRAPPED: Rate(5, 60),
     Action.RECOMMEND: Rate(3, 60),
     Action.TOP: Rate(10, 60),
     Action.SEARCH: Rate(4, 2),

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import discord
 
@@ -18,45 +16,11 @@ from bot.services.charts import ChartTiles
 from bot.ui.items import ACCENT
 from bot.ui.library import possessive, stale_note
 from bot.ui.text import escape
-
-if TYPE_CHECKING:
-    from PIL import Image
-
-log = logging.getLogger(__name__)
+from bot.ui.tiles import PLACEHOLDER, cover_tile
 
 CANVAS = 900
-PLACEHOLDER = (40, 40, 40)
-PLACEHOLDER_MARK = (110, 110, 110)
 GRID_SIZES = {"3x3": 3, "4x4": 4, "5x5": 5}
 CHART_FILE = "chart.png"
-
-
-def _placeholder(size: int, label: str) -> Image.Image:
-    from PIL import Image, ImageDraw, ImageFont
-
-    tile = Image.new("RGB", (size, size), PLACEHOLDER)
-    draw = ImageDraw.Draw(tile)
-    letter = (label.strip()[:1] or "♪").upper()
-    font = ImageFont.load_default(size=size // 3)
-    box = draw.textbbox((0, 0), letter, font=font)
-    x = (size - (box[2] - box[0])) / 2 - box[0]
-    y = (size - (box[3] - box[1])) / 2 - box[1]
-    draw.text((x, y), letter, fill=PLACEHOLDER_MARK, font=font)
-    return tile
-
-
-def _tile(data: bytes | None, size: int, label: str) -> Image.Image:
-    from PIL import Image, UnidentifiedImageError
-
-    if data is None:
-        return _placeholder(size, label)
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.draft("RGB", (size, size))
-            return image.convert("RGB").resize((size, size), Image.Resampling.LANCZOS)
-    except (UnidentifiedImageError, OSError, ValueError):
-        log.info("cover art is not a readable image; drawing a placeholder")
-        return _placeholder(size, label)
 
 
 def render_collage(images: Sequence[bytes | None], labels: Sequence[str], grid: int) -> bytes:
@@ -69,7 +33,7 @@ def render_collage(images: Sequence[bytes | None], labels: Sequence[str], grid: 
         data = images[index] if index < len(images) else None
         label = labels[index] if index < len(labels) else ""
         row, column = divmod(index, grid)
-        canvas.paste(_tile(data, size, label), (column * size, row * size))
+        canvas.paste(cover_tile(data, size, label), (column * size, row * size))
     out = io.BytesIO()
     canvas.save(out, format="PNG", optimize=True)
     return out.getvalue()

@@ -75,6 +75,17 @@ def describe_failure(exc: BaseException) -> str | None:
                 "You switched recording of your listening off, so Encore imports nothing for "
                 "you. Run `/privacy record:true` first if you want to import your history."
             )
+        case service.NotEnoughPlays():
+            recorded = (
+                f"No plays are recorded for {exc.year}"
+                if exc.plays == 0
+                else f"Only {exc.plays} {'play is' if exc.plays == 1 else 'plays are'} recorded "
+                f"for {exc.year}"
+            )
+            return (
+                f"{recorded}; a wrapped needs at least {exc.needed}. Plays come from Spotify "
+                "status in Discord (where the server records it) and `/import`."
+            )
         case service.TooFast():
             return f"You're doing that too often. Try again in {human_wait(exc.retry_after)}."
         case service.InvalidInput():

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from sandbox import demo
 from sandbox.demo import LOG_FILE, run_demo
@@ -87,9 +89,24 @@ async def test_tour_prints_each_steps_real_reply(
     assert "\x1b[" not in text
     assert "state=" not in text
 
+    imported = after(text, "alice ▸ /import")
+    added = re.search(r"Imported your Spotify history: ([\d,]+) plays added", imported)
+    assert added, imported
+    board = after(text, "bob ▸ /leaderboard artists period:month")
+    assert "by plays · last 30 days" in board and "4 members" in board
+    heard = spotify.catalog.tracks[spotify.track_ids()[0]].name
+    who = after(text, f"bob ▸ /whoknows track track:{heard}")
+    assert f"Who knows {heard}?" in who
+    assert re.search(r"1\. alice — \d+ plays", who) and "dave — 1 play" in who
+    wrapped = after(text, "alice ▸ /wrapped")
+    assert re.search(rf"alice's \d{{4}}: {added[1]} plays · [\d,]+ minutes · top artist ", wrapped)
+    assert "📎 wrapped.png" in wrapped
+
     workdir, log = kept_folder(tmp_path)
     assert "linked a Spotify account" in log
     assert (workdir / "data" / "encore.db").exists()
+    with Image.open(workdir / demo.CARD_FILE) as card:
+        assert card.format == "PNG" and card.size[0] == 1080
     assert not leaks(spotify.accounts.issued, transcript=text, log=log)
     assert not exchange_problems(optional_spotify_openapi, spotify.requests)
 
