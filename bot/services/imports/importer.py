@@ -5,12 +5,11 @@ decompressed and its CRC checked, and every file's first row and last bytes look
 file cut short, damaged, empty or of another shape is refused before a single play is written.
 Then one reading pass hands the plays to the sink in batches, each batch its own transaction.
 The sink (`HistoryRecorder`, the rules of `record_plays`) is idempotent and dedupes, so if
-that pass fails part way (a row
-broken in the middle of an intact-looking file, the database gone, the bot stopped), what was
-committed stays, nothing is counted twice, and importing the same files again adds exactly
-what is missing. A full parse-only first pass would double the reading time to guard against
-a broken row inside a file whose ZIP CRC and ends check out, which Spotify's exports do not
-produce.
+that pass fails part way (a row broken in the middle of an intact-looking file, the database
+gone, the bot stopped), what was committed stays, nothing is counted twice, and importing the
+same files again adds exactly what is missing. A full parse-only first pass would double the
+reading time to guard against a broken row inside a file whose ZIP CRC and ends check out,
+which Spotify's exports do not produce.
 
 Reading runs in one worker thread of the import's own, one batch at a time, so the event loop
 keeps serving members meanwhile (and one thread keeps the allocator to one arena). The thread
