@@ -15,8 +15,8 @@ back to back. Printed:
   (target <= 100 MB), sampled from /proc every 50 ms;
 - first response of the slash commands during the import (target p99 <= 100 ms).
 
-The bot stores the plays with the plays store (`bot.store.plays.record_plays`) in the database:
-SQLite in the temporary folder, or --database.
+The bot stores the plays with the plays store (`bot.store.play_imports.HistoryRecorder`) in the
+database: SQLite in the temporary folder, or --database.
 
     .venv/bin/python bench/import_page.py [--plays 400000]
     .venv/bin/python bench/import_page.py --database postgresql://user@host/empty_db

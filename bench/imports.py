@@ -3,13 +3,12 @@
 Generates an extended-history ZIP of --plays rows (sandbox/history_files.py, 15,000 rows a file
 as Spotify splits them) in a temporary folder, then times, in this process:
 
-- one reading pass (what `import_history` does twice: checking, then storing): rows parsed into
-  `PlayIn`s, plays/s;
+- one reading pass (rows decoded and parsed into `HistoryPlay` batches), plays/s;
 - `import_history` end to end into a sink that stores nothing (both passes, worker threads,
   batches of 5,000), plays/s;
 
-- `import_history` into the real plays store (`record_plays`, as the bot's /import stores) on a
-  fresh, migrated SQLite file: the issue's figure, plays parsed and stored per second;
+- `import_history` into the real plays store (`HistoryRecorder`, as the bot's /import stores) on
+  a fresh, migrated SQLite file: the issue's figure, plays parsed and stored per second;
 
 and the growth of resident memory (VmHWM, the peak, against VmRSS before) over each, with the
 CPU seconds of the process (every thread, SQLite's included): on a shared machine the wall
@@ -34,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.db.engine import create_engine, make_session_factory
 from bot.db.migrate import upgrade_to_head
-from bot.domain import PlayIn
+from bot.domain import HistoryPlay
 from bot.services.imports import import_history, store_sink
 from bot.services.imports.reader import HistoryReader
-from bot.store.plays import record_plays
+from bot.store.play_imports import HistoryRecorder
 from sandbox.history_files import write_extended_zip
 
 TARGET_PLAYS_PER_SECOND = 50_000
@@ -62,7 +61,7 @@ class _NullResult:
     duplicates: int
 
 
-async def _null_sink(plays: Sequence[PlayIn], /) -> _NullResult:
+async def _null_sink(discord_user_id: int, plays: Sequence[HistoryPlay], /) -> _NullResult:
     return _NullResult(added=len(plays), duplicates=0)
 
 
@@ -113,7 +112,7 @@ def main() -> None:
 
         def one_pass() -> int:
             reader = HistoryReader([path])
-            return sum(len(batch) for batch in reader.batches(1, 5_000))
+            return sum(len(batch) for batch in reader.batches(5_000))
 
         def end_to_end() -> int:
             summary = asyncio.run(import_history(1, path, _null_sink))
@@ -122,13 +121,13 @@ def main() -> None:
         async def into_store() -> int:
             engine = create_engine(url)
             try:
-                sink = store_sink(make_session_factory(engine), record_plays)
+                sink = store_sink(make_session_factory(engine), HistoryRecorder().record)
                 return (await import_history(1, path, sink)).added
             finally:
                 await engine.dispose()
 
         if args.only != "stored":
-            _measure("one reading pass (PlayIn batches)", one_pass)
+            _measure("one reading pass (HistoryPlay batches)", one_pass)
             _measure("import_history, null sink", end_to_end)
         if args.only != "read":
             rate = _measure("import_history, SQLite store", lambda: asyncio.run(into_store()))

@@ -40,6 +40,7 @@ from bot.services.top import TopService
 from bot.services.wrapped import WrappedService
 from bot.spotify.client import AppTokens, SpotifyClient
 from bot.spotify.oauth import SpotifyOAuth
+from bot.store.play_imports import HistoryRecorder
 from bot.store.plays import record_plays
 
 START_PATH = "/link"
@@ -163,7 +164,7 @@ class Services:
             ),
             imports=ImportJobs(
                 ImportLinks(sessions, vault, base_url=web_origin(settings)),
-                store_sink(sessions, record_plays),
+                store_sink(sessions, HistoryRecorder().record),
                 folder=settings.DATA_DIR / IMPORTS_FOLDER,
                 concurrency=settings.IMPORT_CONCURRENCY,
                 limits=ZipLimits(max_total_bytes=settings.IMPORT_MAX_UNPACKED_BYTES),

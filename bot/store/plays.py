@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 
 from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -217,6 +218,21 @@ _CREDITS = (
 )
 
 
+_LENGTHS = select(CatalogTrack.item_id, CatalogTrack.duration_ms).where(
+    CatalogTrack.item_id.in_(PART)
+)
+
+
+async def track_lengths(session: AsyncSession, item_ids: Iterable[int]) -> dict[int, int | None]:
+    """Known length (None: unknown) of each of these catalog tracks."""
+    found: dict[int, int | None] = {}
+    connection = await session.connection()
+    for part in chunks(sorted(set(item_ids))):
+        rows = (await connection.execute(_LENGTHS, {"part": list(part)})).all()
+        found.update({item_id: duration for item_id, duration in rows})
+    return found
+
+
 async def _tracks_of(session: AsyncSession, item_ids: Sequence[int]) -> dict[int, _Track]:
     found: dict[int, _Track] = {}
     credits: dict[int, list[int]] = defaultdict(list)
@@ -234,7 +250,7 @@ async def _tracks_of(session: AsyncSession, item_ids: Sequence[int]) -> dict[int
     return found
 
 
-async def _catalog_for(
+async def catalog_for(
     session: AsyncSession, plays: Sequence[PlayIn], now: datetime
 ) -> tuple[list[int], dict[int, _Track]]:
     """The catalog track of each play (parallel to `plays`), and each track's credits.
@@ -311,8 +327,11 @@ def _signature(play: PlayIn) -> tuple[object, ...]:
     )
 
 
-def _length_ms(track: _Track, *plays_ms: int) -> int:
-    return track.duration_ms or max(plays_ms, default=0) or DEFAULT_LENGTH_MS
+_USER_TRACK_START = itemgetter(0, 2, 1)
+
+
+def _length_ms(duration_ms: int | None, *plays_ms: int) -> int:
+    return duration_ms or max(plays_ms, default=0) or DEFAULT_LENGTH_MS
 
 
 def _windows(
@@ -337,11 +356,14 @@ def _windows(
     ]
 
 
-async def _new_plays(
-    session: AsyncSession, candidates: list[PlayValues], tracks: dict[int, _Track]
+async def new_plays(
+    session: AsyncSession, candidates: list[PlayValues], durations: Mapping[int, int | None]
 ) -> list[PlayValues]:
-    """The candidates that are neither stored already nor repeated within the batch."""
-    longest = max(_length_ms(tracks[track], ms) for _, _, track, ms, _ in candidates)
+    """The candidates that are neither stored already nor repeated within the batch;
+    `durations` holds the known length of every candidate's track (None: unknown)."""
+    known = [durations[track] or 0 for track in {c[2] for c in candidates}]
+    unknown = [ms for _, _, track, ms, _ in candidates if not durations[track]]
+    longest = max(max(known, default=0), max(unknown, default=0))  # the longest length
     margin = timedelta(milliseconds=max(longest, MIN_MARGIN_MS))
     seen: dict[tuple[int, int], list[tuple[datetime, int]]] = defaultdict(list)
     for user, track_id, started, ms in await plays_between(session, _windows(candidates, margin)):
@@ -349,15 +371,16 @@ async def _new_plays(
     for starts in seen.values():
         starts.sort()
     fresh: list[PlayValues] = []
-    for candidate in sorted(candidates, key=lambda c: (c[0], c[2], c[1])):
+    for candidate in sorted(candidates, key=_USER_TRACK_START):
         user, started_at, track_id, ms_played, _ = candidate
         starts = seen[(user, track_id)]
         if starts:
-            track = tracks[track_id]
+            duration = durations[track_id]
             low = bisect.bisect_left(starts, (started_at - margin, -1))
             high = bisect.bisect_right(starts, (started_at + margin, 2**62))
             if any(
-                abs(started - started_at) < timedelta(milliseconds=_length_ms(track, ms, ms_played))
+                abs(started - started_at)
+                < timedelta(milliseconds=_length_ms(duration, ms, ms_played))
                 for started, ms in starts[low:high]
             ):
                 continue
@@ -379,7 +402,7 @@ async def record_plays(session: AsyncSession, plays: Sequence[PlayIn]) -> Record
     await lock_shared_writes(session)
     await take_write_lock(session)
     now = datetime.now(UTC)
-    track_ids, tracks = await _catalog_for(session, plays, now)
+    track_ids, tracks = await catalog_for(session, plays, now)
     candidates: list[PlayValues] = [
         (
             play.discord_user_id,
@@ -390,7 +413,8 @@ async def record_plays(session: AsyncSession, plays: Sequence[PlayIn]) -> Record
         )
         for play, track_id in zip(plays, track_ids, strict=True)
     ]
-    fresh = await _new_plays(session, candidates, tracks)
+    durations = {item_id: track.duration_ms for item_id, track in tracks.items()}
+    fresh = await new_plays(session, candidates, durations)
     added = await store_plays(session, fresh)
     await _enrich_from(session, plays)
     return RecordResult(added=added, duplicates=len(plays) - added)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import ImportLink
 from bot.db.vault import TokenVault
-from bot.domain import PlayIn, RecordingOff
+from bot.domain import HistoryPlay, RecordingOff
 from bot.services.import_jobs import (
     BusyReason,
     ImportBusy,
@@ -32,7 +32,7 @@ from bot.services.import_links import (
     hash_token,
 )
 from bot.services.imports import ImportProblem, PlaySink, ZipLimits, store_sink
-from bot.store.plays import record_plays
+from bot.store.play_imports import HistoryRecorder
 from sandbox.history_files import write_account_json, write_extended_zip
 from tests.helpers.plays import StoreGate, stored_plays
 
@@ -55,7 +55,7 @@ def clock() -> Clock:
 @pytest.fixture
 def store(db_sessions: async_sessionmaker[AsyncSession]) -> PlaySink:
     """The real plays store."""
-    return store_sink(db_sessions, record_plays)
+    return store_sink(db_sessions, HistoryRecorder().record)
 
 
 @pytest.fixture
@@ -207,7 +207,7 @@ async def test_a_failing_store_ends_the_job_as_failed_and_deletes_the_files(
     links: ImportLinks, tmp_path: Path
 ) -> None:
     class Broken:
-        async def __call__(self, plays: Sequence[PlayIn], /) -> object:
+        async def __call__(self, discord_user_id: int, plays: Sequence[HistoryPlay], /) -> object:
             raise ConnectionError("database went away")
 
     async def may_record(discord_user_id: int) -> bool:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import itertools
-from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -28,7 +26,6 @@ from bot.store.plays import (
     TrackIds,
     TrackKey,
     attach_spotify_ids,
-    day_number,
     delete_plays,
     find_item,
     has_plays_since,
@@ -40,6 +37,7 @@ from bot.store.plays import (
     top_items,
     tracks_missing_ids,
 )
+from tests.helpers.plays import assert_aggregates_match_a_recount, assert_no_stored_duplicates
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -161,81 +159,6 @@ async def counts(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
             table.__tablename__: int(await session.scalar(select(func.count()).select_from(table)))
             for table in (Play, PlayDay, PlayTotal)
         }
-
-
-async def assert_aggregates_match_a_recount(session: AsyncSession) -> None:
-    """play_days and play_totals equal a recount from raw plays and the tracks' credits."""
-    albums = dict(
-        (await session.execute(select(CatalogTrack.item_id, CatalogTrack.album_item_id))).all()
-    )
-    credits: dict[int, list[int]] = {}
-    for track, artist in await session.execute(
-        select(TrackArtist.track_item_id, TrackArtist.artist_item_id).order_by(
-            TrackArtist.track_item_id, TrackArtist.position
-        )
-    ):
-        credits.setdefault(track, []).append(artist)
-    days: Counter[tuple[int, int, int, int]] = Counter()
-    day_ms: Counter[tuple[int, int, int, int]] = Counter()
-    for user, track, started, ms in await session.execute(
-        select(Play.discord_user_id, Play.track_item_id, Play.started_at, Play.ms_played)
-    ):
-        items = [(int(ItemKind.TRACK), track)]
-        if albums.get(track) is not None:
-            items.append((int(ItemKind.ALBUM), albums[track]))
-        items += [(int(ItemKind.ARTIST), a) for a in dict.fromkeys(credits.get(track, []))]
-        for kind, item in items:
-            key = (user, kind, day_number(started), item)
-            days[key] += 1
-            day_ms[key] += ms
-    stored_days = {
-        (u, k, d, i): (p, m)
-        for u, k, d, i, p, m in await session.execute(
-            select(
-                PlayDay.discord_user_id,
-                PlayDay.kind,
-                PlayDay.day,
-                PlayDay.item_id,
-                PlayDay.plays,
-                PlayDay.ms_played,
-            )
-        )
-    }
-    assert stored_days == {key: (days[key], day_ms[key]) for key in days}
-    totals: Counter[tuple[int, int, int]] = Counter()
-    total_ms: Counter[tuple[int, int, int]] = Counter()
-    for (u, k, _, i), n in days.items():
-        totals[(u, k, i)] += n
-        total_ms[(u, k, i)] += day_ms[(u, k, _, i)]
-    stored_totals = {
-        (u, k, i): (p, m)
-        for u, k, i, p, m in await session.execute(
-            select(
-                PlayTotal.discord_user_id,
-                PlayTotal.kind,
-                PlayTotal.item_id,
-                PlayTotal.plays,
-                PlayTotal.ms_played,
-            )
-        )
-    }
-    assert stored_totals == {key: (totals[key], total_ms[key]) for key in totals}
-
-
-async def assert_no_stored_duplicates(session: AsyncSession) -> None:
-    durations = dict(
-        (await session.execute(select(CatalogTrack.item_id, CatalogTrack.duration_ms))).all()
-    )
-    by_key: dict[tuple[int, int], list[tuple[datetime, int]]] = {}
-    for user, track, started, ms in await session.execute(
-        select(Play.discord_user_id, Play.track_item_id, Play.started_at, Play.ms_played)
-    ):
-        by_key.setdefault((user, track), []).append((started, ms))
-    for (_, track), plays in by_key.items():
-        plays.sort()
-        for (a, a_ms), (b, b_ms) in itertools.pairwise(plays):
-            length = durations.get(track) or max(a_ms, b_ms) or 30_000
-            assert b - a >= timedelta(milliseconds=length)
 
 
 # --- domain -------------------------------------------------------------------------------

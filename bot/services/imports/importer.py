@@ -4,12 +4,12 @@ First a check that stores nothing and is cheap (`HistoryReader.check`): every ZI
 decompressed and its CRC checked, and every file's first row and last bytes looked at, so a
 file cut short, damaged, empty or of another shape is refused before a single play is written.
 Then one reading pass hands the plays to the sink in batches, each batch its own transaction.
-The sink (`record_plays`) is idempotent and dedupes, so if that pass fails part way (a row
-broken in the middle of an intact-looking file, the database gone, the bot stopped), what was
-committed stays, nothing is counted twice, and importing the same files again adds exactly
-what is missing. A full parse-only first pass would double the reading time (about half of an
-import's time on a 400k-play ZIP) to guard against a broken row inside a file whose ZIP CRC
-and ends check out, which Spotify's exports do not produce.
+The sink (`HistoryRecorder`, the rules of `record_plays`) is idempotent and dedupes, so if
+that pass fails part way (a row broken in the middle of an intact-looking file, the database
+gone, the bot stopped), what was committed stays, nothing is counted twice, and importing the
+same files again adds exactly what is missing. A full parse-only first pass would double the
+reading time to guard against a broken row inside a file whose ZIP CRC and ends check out,
+which Spotify's exports do not produce.
 
 Reading runs in one worker thread of the import's own, one batch at a time, so the event loop
 keeps serving members meanwhile (and one thread keeps the allocator to one arena). The thread
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
 from bot.db.engine import Session, Sessions, session_scope
-from bot.domain import PlayIn
+from bot.domain import HistoryPlay
 from bot.services.imports.jsonstream import DEFAULT_CHUNK_CHARS
 from bot.services.imports.reader import HistoryReader
 from bot.services.imports.rows import SkipReason
@@ -51,21 +51,24 @@ class RecordCount(Protocol):
 
 
 class PlaySink(Protocol):
-    """Stores one batch of plays in one transaction; storing a play again adds nothing."""
+    """Stores one batch of a member's plays in one transaction; storing a play again adds
+    nothing."""
 
-    def __call__(self, plays: Sequence[PlayIn], /) -> Awaitable[RecordCount]: ...
+    def __call__(
+        self, discord_user_id: int, plays: Sequence[HistoryPlay], /
+    ) -> Awaitable[RecordCount]: ...
 
 
-Recorder = Callable[[Session, Sequence[PlayIn]], Awaitable[RecordCount]]
+Recorder = Callable[[Session, int, Sequence[HistoryPlay]], Awaitable[RecordCount]]
 
 
 def store_sink(sessions: Sessions, record: Recorder) -> PlaySink:
-    """A sink that stores each batch with `record` (`bot.store.plays.record_plays`) in a
-    transaction of its own; plays grow the shared catalog, hence `shared_writes`."""
+    """A sink that stores each batch with `record` (`bot.store.play_imports.HistoryRecorder`)
+    in a transaction of its own; plays grow the shared catalog, hence `shared_writes`."""
 
-    async def sink(plays: Sequence[PlayIn], /) -> RecordCount:
+    async def sink(discord_user_id: int, plays: Sequence[HistoryPlay], /) -> RecordCount:
         async with session_scope(sessions, shared_writes=True) as session:
-            return await record(session, plays)
+            return await record(session, discord_user_id, plays)
 
     return sink
 
@@ -136,8 +139,8 @@ async def import_history(
     added = duplicates = 0
     reader = HistoryReader(files, limits=limits, chunk_chars=chunk_chars)
     stats = reader.stats
-    batches = _InThread(reader.batches(discord_user_id, batch_size))
-    reading: asyncio.Future[list[PlayIn] | None] | None = None
+    batches = _InThread(reader.batches(batch_size))
+    reading: asyncio.Future[list[HistoryPlay] | None] | None = None
     try:
         report(ImportPhase.CHECKING)
         await batches.run(reader.check)
@@ -145,7 +148,7 @@ async def import_history(
         reading = batches.step(_next_batch)
         while (batch := await reading) is not None:
             reading = batches.step(_next_batch)  # read the next batch while this one is stored
-            result = await sink(batch)
+            result = await sink(discord_user_id, batch)
             added += result.added
             duplicates += result.duplicates
             report(ImportPhase.STORING)
@@ -167,7 +170,7 @@ async def import_history(
     )
 
 
-def _next_batch(batches: Iterator[list[PlayIn]]) -> list[PlayIn] | None:
+def _next_batch(batches: Iterator[list[HistoryPlay]]) -> list[HistoryPlay] | None:
     return next(batches, None)
 
 

@@ -10,26 +10,31 @@ import io
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from bot.domain import PlayIn, PlaySource
+import msgspec
+
+from bot.domain import HistoryPlay
 from bot.services.imports.errors import ImportProblem, ImportRefused
 from bot.services.imports.jsonstream import (
     DEFAULT_CHUNK_CHARS,
     DEFAULT_MAX_OBJECT_CHARS,
     JsonProblem,
     JsonStreamError,
+    iter_array_batches,
     iter_array_objects,
 )
 from bot.services.imports.rows import (
     HistoryFormat,
+    HistoryRow,
     RowPlay,
     SkipReason,
+    as_row,
     detect_format,
     is_account_podcast,
     parse_account,
@@ -44,7 +49,20 @@ from bot.services.imports.sources import (
 )
 
 _ROLE_SKIPS = {FileRole.PODCAST: SkipReason.PODCAST, FileRole.VIDEO: SkipReason.VIDEO}
-_PARSERS = {HistoryFormat.EXTENDED: parse_extended, HistoryFormat.ACCOUNT: parse_account}
+Parser = Callable[[HistoryRow], RowPlay | SkipReason]
+_PARSERS: dict[HistoryFormat | None, Parser] = {
+    HistoryFormat.EXTENDED: parse_extended,
+    HistoryFormat.ACCOUNT: parse_account,
+}
+_ROWS = msgspec.json.Decoder(list[HistoryRow])
+
+
+class _Counted(msgspec.Struct):
+    """A row only counted (every row of a podcast or video file is skipped): nothing decoded."""
+
+
+_COUNTED = _Counted()
+_COUNTS = msgspec.json.Decoder(list[_Counted])
 
 
 @dataclass(slots=True)
@@ -111,8 +129,8 @@ class HistoryReader:
                     if (
                         first is not None
                         and file.role is FileRole.PLAYS
-                        and detect_format(first) is None
-                        and not is_account_podcast(first)
+                        and detect_format(row := as_row(first)) is None
+                        and not is_account_podcast(row)
                     ):
                         raise _wrong_shape(file)
                     while tap.read(_DRAIN_BYTES):
@@ -126,78 +144,90 @@ class HistoryReader:
 
     def row_plays(self) -> Iterator[RowPlay]:
         """Every counted play of every file, in file order."""
+        for plays in self._play_lists():
+            yield from plays
+
+    def batches(self, size: int) -> Iterator[list[HistoryPlay]]:
+        """The counted plays, `size` at a time."""
+        batch: list[HistoryPlay] = []
+        for plays in self._play_lists():
+            batch += plays
+            while len(batch) >= size:
+                yield batch[:size]
+                batch = batch[size:]
+        if batch:
+            yield batch
+
+    def _play_lists(self) -> Iterator[list[RowPlay]]:
+        """The counted plays of every file, a decoded piece of a file at a time; `stats`
+        counts each list before it is handed on."""
         stats = self.stats
         with ExitStack() as stack:
             files = open_history_files(self._paths, stack, self._limits)
             stats.files_total = len(files)
             stats.files_done = 0
             for file in files:
-                for play in self._file_plays(file):
-                    stats.plays += 1
-                    if stats.first_play is None or play.started_at < stats.first_play:
-                        stats.first_play = play.started_at
-                    if stats.last_play is None or play.started_at > stats.last_play:
-                        stats.last_play = play.started_at
-                    stats.artists[play.artist_name] += 1
-                    yield play
+                for plays in self._file_plays(file):
+                    if not plays:
+                        continue
+                    stats.plays += len(plays)
+                    first = min(play[0] for play in plays)
+                    last = max(play[0] for play in plays)
+                    if stats.first_play is None or first < stats.first_play:
+                        stats.first_play = first
+                    if stats.last_play is None or last > stats.last_play:
+                        stats.last_play = last
+                    stats.artists.update(play[3] for play in plays)
+                    yield plays
                 stats.files_done += 1
         if not stats.plays and not stats.skipped:
             raise ImportRefused(
                 ImportProblem.EMPTY, "The files hold no plays at all. " + UPLOAD_ADVICE
             )
 
-    def batches(self, discord_user_id: int, size: int) -> Iterator[list[PlayIn]]:
-        """The counted plays as `PlayIn`s of `discord_user_id`, `size` at a time."""
-        batch: list[PlayIn] = []
-        for started_at, ms_played, track, artist, album, track_id in self.row_plays():
-            batch.append(
-                PlayIn(
-                    discord_user_id=discord_user_id,
-                    started_at=started_at,
-                    ms_played=ms_played,
-                    source=PlaySource.IMPORT,
-                    track_name=track,
-                    artist_names=(artist,),
-                    album_name=album,
-                    track_id=track_id,
-                )
-            )
-            if len(batch) >= size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
-
-    def _file_plays(self, file: HistoryFile) -> Iterator[RowPlay]:
+    def _file_plays(self, file: HistoryFile) -> Iterator[list[RowPlay]]:
         skipped = self.stats.skipped
         try:
-            with file.open() as raw, _text(raw) as text:
-                rows = iter_array_objects(
-                    text, chunk_chars=self._chunk_chars, max_object_chars=self._max_object_chars
-                )
+            with file.open() as raw:
                 role_skip = _ROLE_SKIPS.get(file.role)
                 if role_skip is not None:
-                    skipped[role_skip] += sum(1 for _ in rows)
+                    for counted in iter_array_batches(raw, _COUNTS, _count, **self._chunking):
+                        skipped[role_skip] += len(counted)
                     return
-                first = next(rows, None)
-                if first is None:
-                    return
-                parse = _PARSERS.get(detect_format(first))  # type: ignore[arg-type]
-                if parse is None:
-                    if is_account_podcast(first):
-                        skipped[SkipReason.PODCAST] += 1 + sum(1 for _ in rows)
-                        return
-                    raise _wrong_shape(file)
-                for row in _chain_first(first, rows):
-                    parsed = parse(row)
-                    if type(parsed) is RowPlay:
-                        yield parsed
-                    else:
-                        skipped[parsed] += 1  # type: ignore[index]
+                parse: Parser | None = None
+                for rows in iter_array_batches(raw, _ROWS, as_row, **self._chunking):
+                    if parse is None:
+                        parse = _PARSERS.get(detect_format(rows[0]))
+                        if parse is None:
+                            if not is_account_podcast(rows[0]):
+                                raise _wrong_shape(file)
+                            skipped[SkipReason.PODCAST] += len(rows)
+                            parse = _podcast
+                            continue
+                    plays: list[RowPlay] = []
+                    for row in rows:
+                        parsed = parse(row)
+                        if type(parsed) is RowPlay:
+                            plays.append(parsed)
+                        else:
+                            skipped[parsed] += 1  # type: ignore[index]
+                    yield plays
         except JsonStreamError as error:
             raise _refusal(file, error) from None
         except (zipfile.BadZipFile, zlib.error, EOFError):
             raise _damaged(file) from None
+
+    @property
+    def _chunking(self) -> dict[str, int]:
+        return {"chunk_bytes": self._chunk_chars, "max_object_chars": self._max_object_chars}
+
+
+def _count(_: dict[str, Any]) -> _Counted:
+    return _COUNTED
+
+
+def _podcast(_: HistoryRow) -> RowPlay | SkipReason:
+    return SkipReason.PODCAST
 
 
 _CHECK_CHUNK_CHARS = 1 << 16
@@ -233,11 +263,6 @@ def _damaged(file: HistoryFile) -> ImportRefused:
 
 def _text(raw: IO[bytes]) -> io.TextIOWrapper:
     return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-
-
-def _chain_first(first: dict[str, Any], rest: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    yield first
-    yield from rest
 
 
 def _wrong_shape(file: HistoryFile) -> ImportRefused:

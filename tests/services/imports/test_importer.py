@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.domain import PlayIn, PlaySource
+from bot.domain import HistoryPlay
 from bot.services.imports import (
     ImportPhase,
     ImportProblem,
@@ -42,20 +42,22 @@ class Result:
 
 
 class DedupingSink:
-    """Stands in for record_plays: stores each play once per (member, start, track)."""
+    """Stands in for the store: stores each play once per (member, start, track)."""
 
     def __init__(self, fail_on_call: int | None = None) -> None:
-        self.plays: dict[tuple[int, object, str], PlayIn] = {}
+        self.plays: dict[tuple[int, object, str], HistoryPlay] = {}
+        self.members: set[int] = set()
         self.calls = 0
         self.fail_on_call = fail_on_call
 
-    async def __call__(self, plays: Sequence[PlayIn], /) -> Result:
+    async def __call__(self, discord_user_id: int, plays: Sequence[HistoryPlay], /) -> Result:
         self.calls += 1
         if self.calls == self.fail_on_call:
             raise ConnectionError("database went away")
+        self.members.add(discord_user_id)
         added = 0
         for play in plays:
-            key = (play.discord_user_id, play.started_at, play.track_name)
+            key = (discord_user_id, play.started_at, play.track_name)
             if key not in self.plays:
                 self.plays[key] = play
                 added += 1
@@ -83,7 +85,7 @@ async def test_an_extended_zip_imports_its_plays_and_says_what_it_skipped(tmp_pa
     starts = sorted(play.started_at for play in sink.plays.values())
     assert (summary.first_play, summary.last_play) == (starts[0], starts[-1])
     play = next(iter(sink.plays.values()))
-    assert play.source is PlaySource.IMPORT and play.discord_user_id == USER
+    assert sink.members == {USER}
     assert play.track_id is not None and len(play.track_id) == 22
 
 
@@ -293,7 +295,7 @@ async def test_store_sink_commits_each_batch_on_its_own(
 
     calls = 0
 
-    async def record(session: AsyncSession, plays: Sequence[PlayIn]) -> Result:
+    async def record(session: AsyncSession, user: int, plays: Sequence[HistoryPlay]) -> Result:
         nonlocal calls
         calls += 1
         for play in plays:
@@ -317,8 +319,8 @@ async def test_the_next_batch_is_read_while_one_is_stored(
     second_read = threading.Event()
     batches = HistoryReader.batches
 
-    def watched(self: HistoryReader, user: int, size: int) -> Iterator[list[PlayIn]]:
-        for number, batch in enumerate(batches(self, user, size)):
+    def watched(self: HistoryReader, size: int) -> Iterator[list[HistoryPlay]]:
+        for number, batch in enumerate(batches(self, size)):
             if number == 1:
                 second_read.set()
             yield batch
@@ -326,10 +328,10 @@ async def test_the_next_batch_is_read_while_one_is_stored(
     monkeypatch.setattr(HistoryReader, "batches", watched)
     sink = DedupingSink()
 
-    async def storing_waits_for_the_reader(plays: Sequence[PlayIn], /) -> Result:
+    async def storing_waits_for_the_reader(user: int, plays: Sequence[HistoryPlay], /) -> Result:
         if sink.calls == 0:
             assert await asyncio.to_thread(second_read.wait, 10), "reading waited for storing"
-        return await sink(plays)
+        return await sink(user, plays)
 
     summary = await import_history(USER, written.path, storing_waits_for_the_reader, batch_size=100)
     assert summary.added == written.counted

@@ -7,6 +7,7 @@ from bot.services.imports.rows import (
     HistoryFormat,
     RowPlay,
     SkipReason,
+    as_row,
     detect_format,
     parse_account,
     parse_extended,
@@ -35,7 +36,7 @@ def extended(**changes: Any) -> dict[str, Any]:
 
 
 def test_an_extended_row_starts_its_play_ms_played_before_its_end() -> None:
-    assert parse_extended(extended()) == RowPlay(
+    assert parse_extended(as_row(extended())) == RowPlay(
         datetime(2021, 3, 4, 17, 9, 13, tzinfo=UTC),
         200_000,
         "Hyperballad",
@@ -52,7 +53,7 @@ def test_an_account_row_ends_at_its_minute_in_utc() -> None:
         "trackName": "Joga",
         "msPlayed": 60_000,
     }
-    assert parse_account(row) == RowPlay(
+    assert parse_account(as_row(row)) == RowPlay(
         datetime(2023, 1, 5, 13, 44, tzinfo=UTC), 60_000, "Joga", "Björk", None, None
     )
 
@@ -74,11 +75,11 @@ def test_an_account_row_ends_at_its_minute_in_utc() -> None:
     ],
 )
 def test_extended_rows_that_do_not_count(changes: dict[str, Any], reason: SkipReason) -> None:
-    assert parse_extended(extended(**changes)) is reason
+    assert parse_extended(as_row(extended(**changes))) is reason
 
 
 def test_exactly_thirty_seconds_counts() -> None:
-    assert isinstance(parse_extended(extended(ms_played=30_000)), RowPlay)
+    assert isinstance(parse_extended(as_row(extended(ms_played=30_000))), RowPlay)
 
 
 @pytest.mark.parametrize(
@@ -113,10 +114,10 @@ def test_exactly_thirty_seconds_counts() -> None:
     ],
 )
 def test_account_rows_that_do_not_count(row: dict[str, Any], reason: SkipReason) -> None:
-    assert parse_account(row) is reason
+    assert parse_account(as_row(row)) is reason
 
 
 def test_formats_are_told_apart_by_their_fields() -> None:
-    assert detect_format(extended()) is HistoryFormat.EXTENDED
-    assert detect_format({"endTime": "x", "msPlayed": 1}) is HistoryFormat.ACCOUNT
-    assert detect_format({"name": "a playlist", "items": []}) is None
+    assert detect_format(as_row(extended())) is HistoryFormat.EXTENDED
+    assert detect_format(as_row({"endTime": "x", "msPlayed": 1})) is HistoryFormat.ACCOUNT
+    assert detect_format(as_row({"name": "a playlist", "items": []})) is None
