@@ -22,13 +22,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, ColumnExpressionArgument, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.db.models import CatalogItem, GuildMember, Play, PlayTotal, TrackArtist
 from bot.domain import ItemKind
-from bot.store.plays import PlayedItem, _played_item
+from bot.store.play_catalog import is_named_only
+from bot.store.plays import PlayedItem
 from bot.store.visibility import shown_in
 
 CROWN_MIN_PLAYS = 30
@@ -51,10 +52,20 @@ class CrownHolder:
 
 
 def counts_in(guild_id: int, user: ColumnExpressionArgument[int]) -> ColumnElement[bool]:
-    """`user` (a correlated column) counts in the guild: the `counted` rule as a predicate."""
-    return and_(
-        exists().where(GuildMember.guild_id == guild_id, GuildMember.discord_user_id == user),
-        shown_in(guild_id, user),
+    """`user` (a correlated column) counts in the guild: the `counted` rule as a predicate.
+
+    OFFSET 0 keeps PostgreSQL from turning the EXISTS into a join: it stays a check per row,
+    so a walk down `ix_play_totals_item` stops at the first counted member instead of reading
+    every listener of the artist to join them with the guild's members."""
+    return (
+        select(GuildMember.discord_user_id)
+        .where(
+            GuildMember.guild_id == guild_id,
+            GuildMember.discord_user_id == user,
+            shown_in(guild_id, GuildMember.discord_user_id),
+        )
+        .offset(0)
+        .exists()
     )
 
 
@@ -187,7 +198,15 @@ async def member_crowns(session: AsyncSession, guild_id: int, discord_user_id: i
     )
     rows = (
         await session.execute(
-            select(CatalogItem, PlayTotal.plays, runner_up)
+            select(
+                CatalogItem.id,
+                CatalogItem.spotify_id,
+                CatalogItem.name,
+                CatalogItem.subtitle,
+                CatalogItem.image_url,
+                PlayTotal.plays,
+                runner_up,
+            )
             .join(CatalogItem, CatalogItem.id == PlayTotal.item_id)
             .where(
                 PlayTotal.discord_user_id == discord_user_id,
@@ -198,7 +217,7 @@ async def member_crowns(session: AsyncSession, guild_id: int, discord_user_id: i
             )
         )
     ).all()
-    tied = {item.id: int(plays) for item, plays, second in rows if second == plays}
+    tied = {row.id: int(row.plays) for row in rows if row[-1] == row.plays}
     lost: set[int] = set()
     if tied:
         users = await _tied_at(session, guild_id, tied.items())
@@ -207,9 +226,20 @@ async def member_crowns(session: AsyncSession, guild_id: int, discord_user_id: i
         )
         lost = {artist for artist, user in first.items() if user != discord_user_id}
     crowns = [
-        Crown(_played_item(item), int(plays), None if second is None else int(second))
-        for item, plays, second in rows
-        if item.id not in lost
+        Crown(
+            PlayedItem(
+                item_id=item_id,
+                kind=ItemKind.ARTIST,
+                spotify_id=None if is_named_only(spotify_id) else spotify_id,
+                name=name,
+                subtitle=subtitle,
+                image_url=image_url,
+            ),
+            int(plays),
+            None if second is None else int(second),
+        )
+        for item_id, spotify_id, name, subtitle, image_url, plays, second in rows
+        if item_id not in lost
     ]
     crowns.sort(key=lambda crown: (-crown.plays, crown.artist.name.lower(), crown.artist.item_id))
     return crowns
