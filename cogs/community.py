@@ -323,8 +323,11 @@ class Community(commands.Cog):
         held = await self.bot.services.plays.crowns(interaction.guild.id, subject.discord_user_id)
         if not held:
             own = subject.discord_user_id == interaction.user.id
+            hidden = own and not await self.bot.services.members.is_visible(
+                interaction.guild.id, subject.discord_user_id
+            )
             await interaction.followup.send(
-                no_crowns(owner.display_name, own), allowed_mentions=NO_MENTIONS
+                no_crowns(owner.display_name, own, hidden=hidden), allowed_mentions=NO_MENTIONS
             )
             return
         source = crowns_source(held, owner.display_name, interaction.guild.name)

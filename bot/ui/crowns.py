@@ -29,6 +29,11 @@ def crowns_source(crowns: list[Crown], owner_name: str, guild_name: str) -> Item
     )
 
 
-def no_crowns(owner_name: str, own: bool) -> str:
+def no_crowns(owner_name: str, own: bool, *, hidden: bool = False) -> str:
+    if hidden:
+        return (
+            "You are hidden in this server's rankings, so you hold no crowns here. "
+            "`/privacy visible:True` to count again."
+        )
     who = "You hold" if own else f"{escape(owner_name)} holds"
     return f"{who} no crowns in this server yet. {HOW_EARNED}"

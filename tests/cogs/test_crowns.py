@@ -114,6 +114,8 @@ async def test_a_hidden_member_holds_no_crown_and_is_not_shown(world: World) -> 
     assert "30 plays · runner-up 1" in line_of(await crowns(world, bob, alice), "Xavier")
     who = await who_knows(world, bob)
     assert "carol" not in who.text() and "👑" in line_of(who, "alice")
+    own = await crowns(world, carol)
+    assert "You are hidden in this server's rankings" in own.text()
 
 
 async def test_crowns_are_paged_most_plays_first(world: World) -> None:

@@ -30,6 +30,7 @@ def test_no_crowns_says_how_they_are_earned() -> None:
     text = no_crowns("**Bo**", own=False)
     assert text.startswith("\\*\\*Bo\\*\\* holds no crowns")
     assert "at least 30 plays" in text and "got there first" in text
+    assert "/privacy visible:True" in no_crowns("x", own=True, hidden=True)
 
 
 def who_knows(listeners: list[tuple[int, int]], crown: CrownHolder | None) -> str:
