@@ -9,10 +9,11 @@ from the raw plays (a member without such plays, or a tie on that time too, goes
 Nothing is stored: crowns are read from the aggregates at request time, so a holder who leaves,
 hides or has their plays deleted loses the crown with the next read.
 
-Speed: `ix_play_totals_item` (kind, item, plays) makes "does a counted member have more plays
-of this artist" and "the runner-up's plays" walks from the end of the artist's range that stop
-at the first counted member, one pair per artist the member has played at least 30 times. Raw
-plays are read only on ties at the top, one query per member involved.
+Speed: `ix_play_totals_item` (kind, item, plays) makes "the most plays of this artist among the
+other counted members" a walk from the end of the artist's range that stops at the first
+counted member: one per artist the member has played at least 30 times, telling at once
+whether someone is ahead and, if not, the runner-up's count. Raw plays are read only on ties
+at the top, one query per member involved.
 """
 
 from __future__ import annotations
@@ -172,22 +173,11 @@ async def member_crowns(session: AsyncSession, guild_id: int, discord_user_id: i
     """The artists whose crown the member holds in the guild, most plays first (then by name):
     none when the member does not count there."""
     other = aliased(PlayTotal)
-    ahead = (
-        select(other.discord_user_id)
-        .where(
-            other.kind == ARTIST,
-            other.item_id == PlayTotal.item_id,
-            other.plays > PlayTotal.plays,
-            counts_in(guild_id, other.discord_user_id),
-        )
-        .exists()
-    )
-    runner_up = (
+    best_other = (
         select(other.plays)
         .where(
             other.kind == ARTIST,
             other.item_id == PlayTotal.item_id,
-            other.plays <= PlayTotal.plays,
             other.discord_user_id != discord_user_id,
             counts_in(guild_id, other.discord_user_id),
         )
@@ -196,27 +186,25 @@ async def member_crowns(session: AsyncSession, guild_id: int, discord_user_id: i
         .correlate(PlayTotal)
         .scalar_subquery()
     )
-    rows = (
-        await session.execute(
-            select(
-                CatalogItem.id,
-                CatalogItem.spotify_id,
-                CatalogItem.name,
-                CatalogItem.subtitle,
-                CatalogItem.image_url,
-                PlayTotal.plays,
-                runner_up,
-            )
-            .join(CatalogItem, CatalogItem.id == PlayTotal.item_id)
-            .where(
-                PlayTotal.discord_user_id == discord_user_id,
-                PlayTotal.kind == ARTIST,
-                PlayTotal.plays >= CROWN_MIN_PLAYS,
-                counts_in(guild_id, PlayTotal.discord_user_id),
-                ~ahead,
-            )
+    candidates = await session.execute(
+        select(
+            CatalogItem.id,
+            CatalogItem.spotify_id,
+            CatalogItem.name,
+            CatalogItem.subtitle,
+            CatalogItem.image_url,
+            PlayTotal.plays,
+            best_other,
         )
-    ).all()
+        .join(CatalogItem, CatalogItem.id == PlayTotal.item_id)
+        .where(
+            PlayTotal.discord_user_id == discord_user_id,
+            PlayTotal.kind == ARTIST,
+            PlayTotal.plays >= CROWN_MIN_PLAYS,
+            counts_in(guild_id, PlayTotal.discord_user_id),
+        )
+    )
+    rows = [row for row in candidates if row[-1] is None or row[-1] <= row.plays]
     tied = {row.id: int(row.plays) for row in rows if row[-1] == row.plays}
     lost: set[int] = set()
     if tied:
