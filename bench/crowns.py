@@ -3,9 +3,10 @@
 Data: bench/play_rankings.py's generator (M members in one guild, D days of P plays a day,
 aggregates bulk-inserted), plus one heavy member with --heavy-artists artists at 30 to 400
 all-time plays each, most of them the catalog's most popular artists, so /crowns walks
-hundreds of artists that many members play. Raw plays are not generated: ties at the top read
-the tied members' raw plays of the artist, which here are empty (a tie costs one more query per
-member involved; ties are rare with real counts).
+hundreds of artists that many members play, and --other-members members of 50 other guilds
+(no plays; they make `guild_members` as big as a bot in many guilds has it). Raw plays are not
+generated: ties at the top read the tied members' raw plays of the artist, which here are empty
+(a tie costs one more query per member involved; ties are rare with real counts).
 
 Prints the median over --repeat runs of /crowns for the heavy member and for a light one (an
 ordinary member with the fewest crowns), one pass of /crowns over every ordinary member (median
@@ -62,6 +63,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--tracks", type=int, default=20_000)
     parser.add_argument("--taste", type=int, default=400, help="tracks each member plays")
     parser.add_argument("--heavy-artists", type=int, default=500)
+    parser.add_argument(
+        "--other-members", type=int, default=20_000, help="members of 50 other guilds"
+    )
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args()
@@ -104,6 +108,20 @@ async def add_heavy_member(
         for batch in chunked(rows):
             await connection.execute(insert(PlayTotal), batch)
     return user
+
+
+async def add_other_guilds(engine: AsyncEngine, args: argparse.Namespace) -> None:
+    """Members of the bot's other guilds, without plays: a bot is in many guilds, and a
+    `guild_members` of a few hundred rows is so small that PostgreSQL scans it instead of
+    using its index, which no real deployment would see."""
+    first = FIRST_MEMBER * 2
+    now = datetime.now(UTC)
+    async with engine.begin() as connection:
+        for batch in chunked(
+            {"guild_id": GUILD + 1 + n % 50, "discord_user_id": first + n, "seen_at": now}
+            for n in range(args.other_members)
+        ):
+            await connection.execute(insert(GuildMember), batch)
 
 
 async def crowns_of(session: Any, *, user: int) -> object:
@@ -182,9 +200,11 @@ async def run_backend(url: str, args: argparse.Namespace) -> None:
         started = time.perf_counter()
         plays, rows = await fill(engine, args, catalog, rng)
         heavy = await add_heavy_member(engine, args, catalog, rng)
+        await add_other_guilds(engine, args)
         print(
             f"  data: {args.members:,} members x {args.days} days x {args.plays_per_day} plays "
-            f"= {plays:,} plays as {rows:,} aggregate rows, and one heavy member "
+            f"= {plays:,} plays as {rows:,} aggregate rows, one heavy member, "
+            f"{args.other_members:,} members of other guilds "
             f"({time.perf_counter() - started:.0f} s)",
             flush=True,
         )
