@@ -1,4 +1,5 @@
-"""/leaderboard, /whoknows, /compat, /recommend, /serverplaylist and the admin /settings."""
+"""/leaderboard, /whoknows, /crowns, /compat, /recommend, /serverplaylist and the admin
+/settings."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from bot.ui.community import (
     recommendations_embed,
     who_knows_embed,
 )
+from bot.ui.crowns import crowns_source, no_crowns
 from bot.ui.library import item_choices
 from bot.ui.listening import record_listening_text
 from bot.ui.options import (
@@ -307,6 +309,29 @@ class Community(commands.Cog):
         period: PeriodParam | None = None,
     ) -> None:
         await self._who_knows(interaction, ItemKind.ALBUM, album, time_range, period)
+
+    @app_commands.command(name="crowns", description="Artists where a member leads this server")
+    @app_commands.describe(member="Whose crowns (default: yours)")
+    @app_commands.guild_only()
+    async def crowns(
+        self, interaction: discord.Interaction, member: discord.Member | None = None
+    ) -> None:
+        assert interaction.guild is not None
+        owner = member or interaction.user
+        subject = await self.bot.subject(interaction, member, spotify=False)
+        await defer(interaction, private=False)
+        held = await self.bot.services.plays.crowns(interaction.guild.id, subject.discord_user_id)
+        if not held:
+            own = subject.discord_user_id == interaction.user.id
+            hidden = own and not await self.bot.services.members.is_visible(
+                interaction.guild.id, subject.discord_user_id
+            )
+            await interaction.followup.send(
+                no_crowns(owner.display_name, own, hidden=hidden), allowed_mentions=NO_MENTIONS
+            )
+            return
+        source = crowns_source(held, owner.display_name, interaction.guild.name)
+        await Paginator(source).start(interaction, ephemeral=False)
 
     @app_commands.command(name="compat", description="How well your taste matches a member's")
     @app_commands.describe(

@@ -491,7 +491,8 @@ class PlayDay(Base):
 
 class PlayTotal(Base):
     """A user's all-time plays of one artist, track or album: `play_days` summed, so all-time
-    rankings and play counts read one row per item."""
+    rankings and play counts read one row per item. `ix_play_totals_item` is ordered by plays:
+    an item's top listeners (crowns) are a walk from the end of its range."""
 
     __tablename__ = "play_totals"
 
@@ -504,6 +505,6 @@ class PlayTotal(Base):
     ms_played: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
-        Index("ix_play_totals_item", "kind", "item_id"),
+        Index("ix_play_totals_item", "kind", "item_id", "plays"),
         {"sqlite_with_rowid": False},
     )

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from bot.db.engine import Sessions
 from bot.domain import DEFAULT_PERIOD, DEFAULT_TIME_RANGE, InvalidInput, ItemKind, Period, TimeRange
 from bot.store import play_rankings as store
+from bot.store.crowns import Crown, CrownHolder, crown_holder, member_crowns
 from bot.store.play_rankings import PlayBoard, PlayCompat, PlayListener
 from bot.store.plays import PlayedItem, has_plays_since
 from bot.store.whoknows import Listener, top_list_ranks
@@ -41,6 +42,7 @@ class PlayWhoKnows:
     listeners: list[PlayListener]
     top_list_only: list[Listener]  # members with the item in their top lists but no plays
     top_list_range: TimeRange
+    crown: CrownHolder | None = None  # artists only
 
 
 class PlayRankingService:
@@ -106,9 +108,19 @@ class PlayRankingService:
                 ranked = await top_list_ranks(
                     session, guild_id, item.kind, item.item_id, DEFAULT_TIME_RANGE, limit
                 )
+            crown = (
+                await crown_holder(session, guild_id, item.item_id)
+                if item.kind is ItemKind.ARTIST
+                else None
+            )
         played = {listener.discord_user_id for listener in listeners}
         only = [r for r in ranked if r.discord_user_id not in played][: max(limit - len(played), 0)]
-        return PlayWhoKnows(item, period, listeners, only, DEFAULT_TIME_RANGE)
+        return PlayWhoKnows(item, period, listeners, only, DEFAULT_TIME_RANGE, crown)
+
+    async def crowns(self, guild_id: int, discord_user_id: int) -> list[Crown]:
+        """The artists whose crown the member holds in the guild (bot/store/crowns.py)."""
+        async with self._sessions() as session:
+            return await member_crowns(session, guild_id, discord_user_id)
 
     async def compat(self, user_a: int, user_b: int, period: Period) -> PlayCompat | None:
         async with self._sessions() as session:

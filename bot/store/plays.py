@@ -11,8 +11,9 @@ Storage (the catalog side is in bot/store/play_catalog.py)
   `ix_play_days_item` (kind, item, day, user) makes "who played this item since a day" one range.
 - `play_totals`: the same per (user, kind, item) for all time, so all-time rankings, play
   counts in /nowplaying and crowns read one row per (member, item) instead of a year of days;
-  `ix_play_totals_item` (kind, item) finds an item's listeners (not ordered by plays: that
-  index entry would move on every play).
+  `ix_play_totals_item` (kind, item, plays) finds an item's listeners, most plays last, so
+  "who has the most plays of this artist" (crowns, bot/store/crowns.py) is a walk from the end
+  of the item's range; the entry moves on every play, a small cost next to the row update.
 Both aggregate tables are WITHOUT ROWID on SQLite too.
 
 Both aggregates change in the transaction that inserts or deletes plays, in the database, from

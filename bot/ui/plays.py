@@ -84,10 +84,19 @@ def _member(guild: discord.Guild | None, user_id: int) -> str:
 
 
 def play_who_knows_embed(result: PlayWhoKnows, guild: discord.Guild | None) -> discord.Embed:
+    """Listeners by plays; the artist's crown holder marked 👑 (named below the list when the
+    period leaves them out)."""
+    holder = result.crown.discord_user_id if result.crown else None
     rows = [
         f"{i}. {_member(guild, listener.discord_user_id)} — {plays_text(listener.plays)}"
+        + (" 👑" if listener.discord_user_id == holder else "")
         for i, listener in enumerate(result.listeners, start=1)
     ]
+    if result.crown and holder not in {listener.discord_user_id for listener in result.listeners}:
+        rows.append(
+            f"👑 {_member(guild, result.crown.discord_user_id)} holds the crown "
+            f"({plays_text(result.crown.plays)} all time)"
+        )
     if result.top_list_only:
         rows.append(f"**In top lists only** ({result.top_list_range.words})")
         rows.extend(
