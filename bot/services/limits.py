@@ -1,8 +1,8 @@
 """Spotify's rate limit, shared by every process of a deployment through the database.
 
 Spotify limits the app, not a process: with several bot processes each spending its own
-budget, or pausing alone after a 429, the app as a whole overspends. One row
-(`spotify_limits`) holds what they agree on:
+budget, or pausing alone after a 429, the app as a whole overspends. The app's row of
+`spotify_limits` (and one row per listening loop's schedule) holds what they agree on:
 
 - the background sync's schedule: its requests are spaced `window / sync_budget` apart across
   all processes. A process claims the next `batch` grants in one UPDATE and sends each at its
@@ -10,6 +10,8 @@ budget, or pausing alone after a 429, the app as a whole overspends. One row
 - commands' requests, counted per window (claimed `batch` at a time). Commands are never held
   back by the budget: `interactive_share` requests per window are reserved for them, and each
   one beyond that pushes the sync's schedule back by one grant.
+- the listening loops' schedules (recently-played polling, enrichment: `share`), each spaced
+  like the sync's in a row of its own, so each source keeps its share across processes;
 - the 429 cooldown: a process given a Retry-After raises `cooldown_until` (the later of the
   stored end and its own); every process reads it at least every `poll_seconds` (a background
   task) and holds its client until then, so a 429 anywhere pauses every process within a
@@ -84,6 +86,23 @@ class SharedLimits:
         self._hold: Callable[[float], object] | None = None
         self._poller: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()
+
+    def share(self, source: str, budget: int) -> SharedLimits:
+        """A background source's own schedule (recently-played polling, enrichment): `budget`
+        requests per window across every process, claimed like the sync's from a row of its
+        own, so no source eats into another's share. It reads no cooldown itself: the sources
+        spend through the client, which this instance holds during any process's cooldown."""
+        return SharedLimits(
+            self._sessions,
+            sync_budget=budget,
+            interactive_share=0,
+            window=self.window,
+            batch=self._batch,
+            poll_seconds=self._poll_seconds,
+            clock=self._clock,
+            sleep=self._sleep,
+            name=f"{self._name}:{source}",
+        )
 
     async def start(self, hold: Callable[[float], object] | None = None) -> None:
         """Create the row if needed, read the cooldown, and keep reading it in the background;

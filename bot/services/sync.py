@@ -26,16 +26,15 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from bot.db.engine import Session, Sessions, is_retryable_conflict, session_scope
 from bot.domain import ItemKind, LinkBroken, LinkStatus, NotLinked, TimeRange
 from bot.services.accounts import AccountService
-from bot.services.budget import DEFAULT_WINDOW_SECONDS, RequestBudget
+from bot.services.budget import DEFAULT_WINDOW_SECONDS, Budget, RequestBudget
 from bot.services.items import ItemSummary
 from bot.services.top import fetch_top
 from bot.spotify.client import SpotifyClient
@@ -63,13 +62,6 @@ RETRY_BACKOFF = timedelta(minutes=2)
 IDLE_POLL_SECONDS = 60.0
 MIN_IDLE_SECONDS = 1.0
 STORE_ATTEMPTS = 3
-
-
-class Budget(Protocol):
-    """What the sync spends: `RequestBudget` (this process alone) or `SharedLimits` (every
-    process of the deployment)."""
-
-    def spend(self) -> AbstractAsyncContextManager[object]: ...
 
 
 class SyncOutcome(StrEnum):
