@@ -145,6 +145,10 @@ class SyncService:
         self._lease = lease
         self._failures: dict[int, int] = {}
         self._running: dict[int, asyncio.Future[SyncOutcome]] = {}
+        self._on_demand = asyncio.Semaphore(concurrency)
+        """At most `concurrency` members synced on demand at once (one per new link): when
+        hundreds link at once, the rest wait their turn holding nothing, instead of all
+        fetching together and holding every member's lists until the stores catch up."""
         self._writing = asyncio.Lock()
 
     async def run_forever(self) -> None:
@@ -180,17 +184,23 @@ class SyncService:
         return run.outcomes
 
     async def sync_member(self, user_id: int) -> SyncOutcome:
-        """Sync one member now if due (a new link is), waiting for a sync already under way.
+        """Sync one member now if due (a new link is), waiting for a sync already under way;
+        `concurrency` such syncs at a time, first come first served.
 
         Waits out a cooldown only up to the client's background cap; beyond that the member
         is put back and DEFERRED is returned.
         """
         running = self._running.get(user_id)
         if running is None:
-            claim = await self._claim(user_id)
-            if claim is None:
-                return SyncOutcome.SKIPPED
-            return await self._run_claimed(claim, max_pause=self._client.background_max_wait)
+            async with self._on_demand:
+                running = self._running.get(user_id)
+                if running is None:
+                    claim = await self._claim(user_id)
+                    if claim is None:
+                        return SyncOutcome.SKIPPED
+                    return await self._run_claimed(
+                        claim, max_pause=self._client.background_max_wait
+                    )
         await asyncio.wait({running})
         return SyncOutcome.SKIPPED if running.cancelled() else running.result()
 
