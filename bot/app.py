@@ -154,6 +154,22 @@ class Encore(commands.AutoShardedBot):
             invoker_linked=invoker_linked,
         )
 
+    def cleared(
+        self,
+        interaction: discord.Interaction,
+        member: discord.User | discord.Member | None = None,
+        *,
+        spotify: bool = True,
+    ) -> bool:
+        """Whether memory already lets the command show `member` (else the invoker): it may
+        defer before reading anything, `subject_and_defer` then checking the rule."""
+        return self.services.access.cleared(
+            guild_id=interaction.guild_id,
+            invoker_id=interaction.user.id,
+            asked=_asked(interaction, member),
+            spotify=spotify,
+        )
+
     async def subject_and_defer(
         self,
         interaction: discord.Interaction,
@@ -171,8 +187,10 @@ class Encore(commands.AutoShardedBot):
         then replaces the thinking reply with a private message (`send_private`). Otherwise
         the database decides first, so a refusal is the first answer, and private. `action`
         is counted in the invoker's limits before the defer and given back on such a refusal.
+        A command that deferred already (after `cleared`) is not deferred again.
         """
         services = self.services
+        deferred = interaction.response.is_done()
         asked = _asked(interaction, member)
         rule: dict[str, Any] = {
             "guild_id": interaction.guild_id,
@@ -185,11 +203,13 @@ class Encore(commands.AutoShardedBot):
             subject = await services.access.check(**rule)
             if action is not None:
                 services.member_limits.take(interaction.user.id, action)
-            await defer(interaction, private=private)
+            if not deferred:
+                await defer(interaction, private=private)
             return subject
         if action is not None:
             services.member_limits.take(interaction.user.id, action)
-        await defer(interaction, private=private)
+        if not deferred:
+            await defer(interaction, private=private)
         try:
             return await services.access.check(**rule)
         except Exception:
