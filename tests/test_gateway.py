@@ -53,6 +53,5 @@ async def test_other_tasks_run_while_buffered_messages_are_read() -> None:
     reading = asyncio.create_task(read_all())
     await asyncio.sleep(0)  # the reader starts first, as the gateway task does
     await asyncio.gather(reading, interaction())
-    slice_messages = SLICE_SECONDS / WORK_SECONDS
-    assert seen_at and seen_at[0] < MESSAGES
-    assert seen_at[0] <= 3 * slice_messages
+    assert MESSAGES * WORK_SECONDS > 10 * SLICE_SECONDS  # reading takes many slices
+    assert seen_at and seen_at[0] < MESSAGES  # without turns: only once all were read
