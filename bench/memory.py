@@ -111,6 +111,13 @@ def start_bot(
     return start_process(command, env, data_dir)
 
 
+def _opens_database(fd: Path) -> bool:
+    try:
+        return fd.readlink().suffix == ".db"
+    except FileNotFoundError:  # closed since the folder was listed
+        return False
+
+
 @dataclass(frozen=True)
 class Memory:
     """From /proc/PID: resident memory now and at its peak, split into the heap (anonymous)
@@ -127,9 +134,7 @@ class Memory:
     def of(cls, pid: int) -> Memory:
         status = Path(f"/proc/{pid}/status").read_text()
         found = dict(re.findall(r"^(\w+):\s+(\d+)", status, re.M))
-        db_files = sum(
-            1 for fd in Path(f"/proc/{pid}/fd").iterdir() if fd.readlink().suffix == ".db"
-        )
+        db_files = sum(1 for fd in Path(f"/proc/{pid}/fd").iterdir() if _opens_database(fd))
         return cls(
             rss=int(found["VmRSS"]) / 1024,
             peak=int(found["VmHWM"]) / 1024,

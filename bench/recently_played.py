@@ -2,7 +2,8 @@
 
 Links M members (sandbox users plus link rows holding encrypted sandbox tokens; a tenth of them
 linked before the listening scopes), scripts their plays in the sandbox and runs two passes of
-`RecentlyPlayedPoller.run_once()` within a budget of B requests per window:
+`RecentlyPlayedPoller.run_once()` within a budget of B requests per window, the poller's
+schedule of the shared limits (`SharedLimits.share`, with their 429 cooldown) as in the bot:
 
 1. every member is due (never polled) and has played 1-50 tracks; one 429 with a short
    Retry-After is injected halfway through;
@@ -52,6 +53,7 @@ from bot.db.migrate import upgrade_to_head
 from bot.db.models import Play, SpotifyLink
 from bot.db.vault import TokenVault
 from bot.services.accounts import AccountService
+from bot.services.limits import SharedLimits
 from bot.services.recent import MAX_INTERVAL, RecentlyPlayedPoller
 from bot.services.spending import BackgroundSpender
 from bot.spotify.client import SpotifyClient
@@ -227,10 +229,15 @@ async def run(options: Options, data_dir: Path) -> None:
         polled = {member: user for member, user in users.items() if user not in old_users}
         oauth = sandbox_oauth(sandbox, http)
         client = SpotifyClient(http, api_url=sandbox.api_url)
+        limits = SharedLimits(  # as the bot has them: B is the poller's schedule of these
+            sessions, sync_budget=100, interactive_share=50, window=options.window
+        )
+        client.limits = limits
+        await limits.start(hold=client.hold_cooldown)
         poller = RecentlyPlayedPoller(
             sessions,
             AccountService(sessions, vault, oauth, client),
-            BackgroundSpender(client, options.budget, options.window),
+            BackgroundSpender(client, limits.share("recent", options.budget)),
             clock=clock,
             concurrency=options.concurrency,
         )
@@ -242,6 +249,7 @@ async def run(options: Options, data_dir: Path) -> None:
         second = script_plays(sandbox, users, base + timedelta(days=1), rng)
         pass2 = await one_pass(poller, sandbox, None, options.retry_after)
         stored = await stored_plays(sessions)
+        await limits.close()
     await engine.dispose()
 
     scripted = {member: first[member] + second[member] for member in polled}

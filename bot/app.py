@@ -17,13 +17,15 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.db.engine import Sessions, session_scope
 from bot.domain import SpotifyActivity
+from bot.gateway import share_the_loop
 from bot.metrics import Metrics, Outcome
 from bot.process.logs import bind_context
 from bot.runtime import Runtime
 from bot.services.access import Asked, Subject
 from bot.services.container import Services
+from bot.services.member_limits import Action
 from bot.store.bot_state import get_value, set_value
-from bot.ui.replies import reply_to_error
+from bot.ui.replies import defer, reply_to_error
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,16 @@ def spotify_activity(member: discord.Member) -> SpotifyActivity | None:
                 end_ms=round(end.timestamp() * 1000),
             )
     return None
+
+
+def _asked(
+    interaction: discord.Interaction, member: discord.User | discord.Member | None
+) -> Asked | None:
+    """Another member a command names, as Discord resolved them in the interaction."""
+    if member is None:
+        return None
+    in_guild = interaction.guild_id is not None and isinstance(member, discord.Member)
+    return Asked(member.id, member.display_name, in_guild)
 
 
 class EncoreTree(app_commands.CommandTree["Encore"]):
@@ -110,6 +122,7 @@ class Encore(commands.AutoShardedBot):
             tree_cls=EncoreTree,
             **options,
         )
+        share_the_loop()
         self.settings = settings
         self.metrics = Metrics()
         self.run_background_sync = True
@@ -131,20 +144,79 @@ class Encore(commands.AutoShardedBot):
         invoker_linked: bool = False,
     ) -> Subject:
         """Whose data a command shows (`member`, else the invoker), checked once against the
-        access rule (bot/services/access.py); call it before deferring so refusals stay private.
-        `spotify`: the command reads the subject's Spotify account; `invoker_linked`: the
-        invoker's too."""
-        asked = None
-        if member is not None:
-            in_guild = interaction.guild_id is not None and isinstance(member, discord.Member)
-            asked = Asked(member.id, member.display_name, in_guild)
+        access rule (bot/services/access.py); call it before deferring so refusals stay private
+        (or use `subject_and_defer`). `spotify`: the command reads the subject's Spotify
+        account; `invoker_linked`: the invoker's too."""
         return await self.services.access.check(
             guild_id=interaction.guild_id,
             invoker_id=interaction.user.id,
-            asked=asked,
+            asked=_asked(interaction, member),
             spotify=spotify,
             invoker_linked=invoker_linked,
         )
+
+    def cleared(
+        self,
+        interaction: discord.Interaction,
+        member: discord.User | discord.Member | None = None,
+        *,
+        spotify: bool = True,
+    ) -> bool:
+        """Whether memory already lets the command show `member` (else the invoker): it may
+        defer before reading anything, `subject_and_defer` then checking the rule."""
+        return self.services.access.cleared(
+            guild_id=interaction.guild_id,
+            invoker_id=interaction.user.id,
+            asked=_asked(interaction, member),
+            spotify=spotify,
+        )
+
+    async def subject_and_defer(
+        self,
+        interaction: discord.Interaction,
+        member: discord.User | discord.Member | None = None,
+        *,
+        private: bool,
+        spotify: bool = True,
+        invoker_linked: bool = False,
+        action: Action | None = None,
+    ) -> Subject:
+        """`subject`, then the defer, with Discord answered as early as the rule allows.
+
+        When memory already clears the subject (`AccessService.cleared`: the usual case), the
+        defer goes out first and the database part of the rule is checked after it; a refusal
+        then replaces the thinking reply with a private message (`send_private`). Otherwise
+        the database decides first, so a refusal is the first answer, and private. `action`
+        is counted in the invoker's limits before the defer and given back on such a refusal.
+        A command that deferred already (after `cleared`) is not deferred again.
+        """
+        services = self.services
+        deferred = interaction.response.is_done()
+        asked = _asked(interaction, member)
+        rule: dict[str, Any] = {
+            "guild_id": interaction.guild_id,
+            "invoker_id": interaction.user.id,
+            "asked": asked,
+            "spotify": spotify,
+            "invoker_linked": invoker_linked,
+        }
+        if not services.access.cleared(**rule):
+            subject = await services.access.check(**rule)
+            if action is not None:
+                services.member_limits.take(interaction.user.id, action)
+            if not deferred:
+                await defer(interaction, private=private)
+            return subject
+        if action is not None:
+            services.member_limits.take(interaction.user.id, action)
+        if not deferred:
+            await defer(interaction, private=private)
+        try:
+            return await services.access.check(**rule)
+        except Exception:
+            if action is not None:
+                services.member_limits.give_back(interaction.user.id, action)
+            raise
 
     async def setup_hook(self) -> None:
         self.runtime = Runtime(self.settings, self.metrics)
@@ -206,9 +278,20 @@ class Encore(commands.AutoShardedBot):
                 if activity is not None and not member.bot:
                     self._listening(guild.id, member.id, activity)
 
-    async def on_presence_update(self, before: discord.Member, after: discord.Member) -> None:
-        if not after.bot:
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        """Presence updates are handled right here, synchronously: at thousands a second, a
+        task for each (what an `on_presence_update` listener costs) would crowd the loop."""
+        if event_name == "presence_update":
+            self._presence_changed(args[1])
+        super().dispatch(event_name, *args, **kwargs)
+
+    def _presence_changed(self, after: discord.Member) -> None:
+        if after.bot:
+            return
+        try:
             self._listening(after.guild.id, after.id, spotify_activity(after))
+        except Exception:  # raised here it would stop the gateway reader
+            log.exception("handling a presence update failed")
 
     def _listening(self, guild_id: int, user_id: int, activity: SpotifyActivity | None) -> None:
         """Feed the presence tracker; a listener in a recording guild counts as a member there

@@ -51,6 +51,7 @@ class Runtime:
         self._sync_task: asyncio.Task[None] | None = None
         self._listening_tasks: list[asyncio.Task[None]] = []
         self._linked_task: asyncio.Task[None] | None = None
+        self._hidden_task: asyncio.Task[None] | None = None
         self._presence_task: asyncio.Task[None] | None = None
         self._follow_ups: set[asyncio.Future[object]] = set()
 
@@ -79,6 +80,9 @@ class Runtime:
         linked = self.services.accounts.linked
         await linked.load()
         self._linked_task = asyncio.create_task(linked.keep_current())
+        hidden = self.services.members.hidden
+        await hidden.load()
+        self._hidden_task = asyncio.create_task(hidden.keep_current())
 
     async def start_web(self, extra_health: ExtraHealth) -> None:
         app = build_app(
@@ -183,6 +187,9 @@ class Runtime:
         if self._linked_task is not None:
             self.services.accounts.linked.stop()
             await asyncio.wait({self._linked_task}, timeout=SYNC_STOP_GRACE)
+        if self._hidden_task is not None:
+            self.services.members.hidden.stop()
+            await asyncio.wait({self._hidden_task}, timeout=SYNC_STOP_GRACE)
         if getattr(self, "services", None) is not None:
             try:
                 await self.services.presence.close()
@@ -193,6 +200,7 @@ class Runtime:
             for t in (
                 self._sync_task,
                 self._linked_task,
+                self._hidden_task,
                 self._presence_task,
                 *self._listening_tasks,
                 *self._follow_ups,

@@ -16,7 +16,7 @@ from bot.ui.account import (
     unlinked_text,
 )
 from bot.ui.listening import DeletePlaysView, delete_offer_text, record_text
-from bot.ui.replies import defer, send_private
+from bot.ui.replies import send_private
 
 
 class Account(commands.Cog):
@@ -52,8 +52,7 @@ class Account(commands.Cog):
     async def profile(
         self, interaction: discord.Interaction, member: discord.User | None = None
     ) -> None:
-        subject = await self.bot.subject(interaction, member)
-        await defer(interaction, private=True)
+        subject = await self.bot.subject_and_defer(interaction, member, private=True)
         account = await self.bot.services.accounts.find(subject.discord_user_id)
         if account is None:
             raise NotLinked() if subject.is_invoker else MemberNotLinked()

@@ -354,15 +354,15 @@ class Community(commands.Cog):
         basis = await services.plays.member_basis(pair, asked)
         me, them = escape(interaction.user.display_name), escape(member.display_name)
         if isinstance(basis, Period):
-            await self.bot.subject(interaction, member, spotify=False)
-            await defer(interaction, private=False)
+            await self.bot.subject_and_defer(interaction, member, private=False, spotify=False)
             played = await services.plays.compat(*pair, basis)
             await interaction.followup.send(
                 embed=play_compat_embed(played, me, them, basis), allowed_mentions=NO_MENTIONS
             )
             return
-        subject = await self.bot.subject(interaction, member, invoker_linked=True)
-        await defer(interaction, private=False)
+        subject = await self.bot.subject_and_defer(
+            interaction, member, private=False, invoker_linked=True
+        )
         result = await services.community.compat(subject, basis)
         embed = compat_embed(result, me, them, basis)
         await interaction.followup.send(embed=embed, allowed_mentions=NO_MENTIONS)
@@ -376,9 +376,9 @@ class Community(commands.Cog):
         assert interaction.guild is not None
         services = self.bot.services
         target = member or interaction.user
-        subject = await self.bot.subject(interaction, member)
-        services.member_limits.take(interaction.user.id, Action.RECOMMEND)
-        await defer(interaction, private=False)
+        subject = await self.bot.subject_and_defer(
+            interaction, member, private=False, action=Action.RECOMMEND
+        )
         picks = await services.community.recommend(interaction.guild.id, subject)
         embed = recommendations_embed(picks, escape(target.display_name))
         view: discord.ui.View = discord.utils.MISSING

@@ -63,18 +63,30 @@ class Library(commands.Cog):
     ) -> None:
         asked = chosen_basis(time_range, period)
         owner = member or interaction.user
-        plays = self.bot.services.plays
+        services = self.bot.services
+        plays = services.plays
+        if (
+            asked is None
+            and self.bot.cleared(interaction, member)
+            and services.member_limits.allowed(interaction.user.id, Action.TOP)
+        ):  # either basis will do: answer Discord before the basis is read
+            await defer(interaction, private=private)
         basis = await plays.member_basis([owner.id], asked)
         if isinstance(basis, Period):
-            target = (await self.bot.subject(interaction, member, spotify=False)).discord_user_id
-            await defer(interaction, private=private)
+            target = (
+                await self.bot.subject_and_defer(
+                    interaction, member, private=private, spotify=False
+                )
+            ).discord_user_id
             rows = await plays.member_top(target, kind, basis)
             source = member_top_source(kind, rows, owner.display_name, basis)
             await Paginator(source).start(interaction, ephemeral=private)
             return
-        target = await self._viewable(interaction, member)
-        self.bot.services.member_limits.take(interaction.user.id, Action.TOP)
-        await defer(interaction, private=private)
+        target = (
+            await self.bot.subject_and_defer(
+                interaction, member, private=private, action=Action.TOP
+            )
+        ).discord_user_id
         top_service = self.bot.services.top
         if kind is ItemKind.ALBUM:
             top = await top_service.top_albums(target, basis)

@@ -34,8 +34,9 @@ class Listening(commands.Cog):
     async def nowplaying(
         self, interaction: discord.Interaction, member: discord.User | None = None
     ) -> None:
-        subject = await self.bot.subject(interaction, member, spotify=False)
-        await defer(interaction, private=False)
+        subject = await self.bot.subject_and_defer(
+            interaction, member, private=False, spotify=False
+        )
         found = await self.bot.services.listening.now_playing(
             subject.discord_user_id, interaction.guild_id
         )
@@ -48,8 +49,9 @@ class Listening(commands.Cog):
     async def recent(
         self, interaction: discord.Interaction, member: discord.User | None = None
     ) -> None:
-        subject = await self.bot.subject(interaction, member, spotify=False)
-        await defer(interaction, private=False)
+        subject = await self.bot.subject_and_defer(
+            interaction, member, private=False, spotify=False
+        )
         plays = await self.bot.services.listening.recent(subject.discord_user_id)
         source = RecentPlaysSource(_name(interaction, member), plays)
         await Paginator(source).start(interaction, ephemeral=False)

@@ -62,6 +62,32 @@ class AccessService:
         self._linked = linked
         self._members = members
 
+    def cleared(
+        self,
+        *,
+        guild_id: int | None,
+        invoker_id: int,
+        asked: Asked | None = None,
+        spotify: bool = True,
+        invoker_linked: bool = False,
+    ) -> bool:
+        """Whether what is held in memory (linked members, hidden members, Discord's own
+        resolution of `asked`) already lets the command through, so it may answer Discord
+        before `check`, which must still run before anything is shown. False only means the
+        database has to decide (a refusal is then the first, private answer)."""
+        own_link = spotify if asked is None or asked.discord_user_id == invoker_id else False
+        if (own_link or invoker_linked) and invoker_id not in self._linked:
+            return False
+        if asked is None or asked.discord_user_id == invoker_id:
+            return True
+        user_id = asked.discord_user_id
+        return (
+            guild_id is not None
+            and asked.in_guild
+            and not self._members.hidden.hidden(guild_id, user_id)
+            and (not spotify or user_id in self._linked)
+        )
+
     async def check(
         self,
         *,

@@ -9,8 +9,17 @@ import math
 import time
 from collections import deque
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
 
 DEFAULT_WINDOW_SECONDS = 30.0
+
+
+class Budget(Protocol):
+    """What a background loop spends: `RequestBudget` (this process alone) or a
+    `SharedLimits` schedule (every process of the deployment)."""
+
+    def spend(self) -> AbstractAsyncContextManager[object]: ...
 
 
 class RequestBudget:

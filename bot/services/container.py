@@ -44,6 +44,8 @@ from bot.store.play_imports import HistoryRecorder
 from bot.store.plays import record_plays
 
 START_PATH = "/link"
+RECENT_SCHEDULE = "recent"
+ENRICH_SCHEDULE = "enrich"
 IMPORTS_FOLDER = "imports"
 
 
@@ -154,13 +156,17 @@ class Services:
             recent=RecentlyPlayedPoller(
                 sessions,
                 accounts,
-                BackgroundSpender(spotify, settings.SPOTIFY_RECENT_BUDGET),
+                BackgroundSpender(
+                    spotify, limits.share(RECENT_SCHEDULE, settings.SPOTIFY_RECENT_BUDGET)
+                ),
                 may_record=recording.records,
             ),
             enrichment=TrackEnricher(
                 sessions,
                 lambda: spotify.app(app_tokens),
-                BackgroundSpender(spotify, settings.SPOTIFY_ENRICH_BUDGET),
+                BackgroundSpender(
+                    spotify, limits.share(ENRICH_SCHEDULE, settings.SPOTIFY_ENRICH_BUDGET)
+                ),
             ),
             imports=ImportJobs(
                 ImportLinks(sessions, vault, base_url=web_origin(settings)),

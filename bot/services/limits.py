@@ -1,8 +1,8 @@
 """Spotify's rate limit, shared by every process of a deployment through the database.
 
 Spotify limits the app, not a process: with several bot processes each spending its own
-budget, or pausing alone after a 429, the app as a whole overspends. One row
-(`spotify_limits`) holds what they agree on:
+budget, or pausing alone after a 429, the app as a whole overspends. The app's row of
+`spotify_limits` (and one row per listening loop's schedule) holds what they agree on:
 
 - the background sync's schedule: its requests are spaced `window / sync_budget` apart across
   all processes. A process claims the next `batch` grants in one UPDATE and sends each at its
@@ -10,6 +10,8 @@ budget, or pausing alone after a 429, the app as a whole overspends. One row
 - commands' requests, counted per window (claimed `batch` at a time). Commands are never held
   back by the budget: `interactive_share` requests per window are reserved for them, and each
   one beyond that pushes the sync's schedule back by one grant.
+- the listening loops' schedules (recently-played polling, enrichment: `share`), each spaced
+  like the sync's in a row of its own, so each source keeps its share across processes;
 - the 429 cooldown: a process given a Retry-After raises `cooldown_until` (the later of the
   stored end and its own); every process reads it at least every `poll_seconds` (a background
   task) and holds its client until then, so a 429 anywhere pauses every process within a
@@ -84,6 +86,24 @@ class SharedLimits:
         self._hold: Callable[[float], object] | None = None
         self._poller: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()
+        self._claiming: asyncio.Task[list[float]] | None = None
+
+    def share(self, source: str, budget: int) -> SharedLimits:
+        """A background source's own schedule (recently-played polling, enrichment): `budget`
+        requests per window across every process, claimed like the sync's from a row of its
+        own, so no source eats into another's share. It reads no cooldown itself: the sources
+        spend through the client, which this instance holds during any process's cooldown."""
+        return SharedLimits(
+            self._sessions,
+            sync_budget=budget,
+            interactive_share=0,
+            window=self.window,
+            batch=self._batch,
+            poll_seconds=self._poll_seconds,
+            clock=self._clock,
+            sleep=self._sleep,
+            name=f"{self._name}:{source}",
+        )
 
     async def start(self, hold: Callable[[float], object] | None = None) -> None:
         """Create the row if needed, read the cooldown, and keep reading it in the background;
@@ -93,9 +113,11 @@ class SharedLimits:
         self._poller = asyncio.create_task(self._poll_forever())
 
     async def close(self) -> None:
-        tasks = [t for t in (self._poller, *self._writes) if t is not None]
+        tasks = [t for t in (self._poller, self._claiming, *self._writes) if t is not None]
         if self._poller is not None:
             self._poller.cancel()
+        if self._claiming is not None:
+            self._claiming.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def cooldown_remaining(self) -> float:
@@ -112,21 +134,43 @@ class SharedLimits:
         """Wait for this process's next background grant (what `RequestBudget.spend` is for
         one process); gives the grant's time."""
         async with self._turn:
-            now = self._clock()
-            while self._grants and self._grants[0] < now - self.spacing:
-                self._grants.popleft()  # too late to use without bunching up with later ones
+            self._drop_late()
             if not self._grants:
-                async with self._scope() as session:
-                    grants = await claim_sync_grants(
-                        session, self._name, now, self._batch, self.spacing
-                    )
-                self._seen(grants.cooldown_until)
-                self._grants.extend(grants.times())
+                self._grants.extend(await self._next_grants(self._clock()))
+                self._drop_late()
+            if not self._grants:  # claimed ahead, but unused until too late
+                self._grants.extend(await self._claim_grants(self._clock()))
             at = self._grants.popleft()
+            if not self._grants and self._claiming is None:
+                # the next batch is claimed while this grant waits and goes, so a slow
+                # database write does not hold up the grant after it
+                self._claiming = asyncio.create_task(self._claim_grants(self._clock()))
             delay = at - self._clock()
             if delay > 0:
                 await self._sleep(delay)
         yield at
+
+    def _drop_late(self) -> None:
+        """Grants too late to use without bunching up with later ones."""
+        now = self._clock()
+        while self._grants and self._grants[0] < now - self.spacing:
+            self._grants.popleft()
+
+    async def _next_grants(self, now: float) -> list[float]:
+        """The batch claimed ahead if there is one (and it claimed), else a batch claimed now."""
+        claiming, self._claiming = self._claiming, None
+        if claiming is not None:
+            try:
+                return await claiming
+            except Exception:
+                log.warning("claiming Spotify grants ahead failed", exc_info=True)
+        return await self._claim_grants(now)
+
+    async def _claim_grants(self, now: float) -> list[float]:
+        async with self._scope() as session:
+            grants = await claim_sync_grants(session, self._name, now, self._batch, self.spacing)
+        self._seen(grants.cooldown_until)
+        return grants.times()
 
     async def count_interactive(self) -> None:
         """Count one command's request; a database round trip every `batch` requests. A

@@ -13,7 +13,7 @@ from bot.services.accounts import AccountService
 from bot.services.presence import PresenceTracker
 from bot.spotify.models import Track
 from bot.store.listening import members_who_played
-from bot.store.plays import ArtistKey, PlayRow, TrackKey, find_item, last_play, play_counts
+from bot.store.plays import ArtistKey, PlayRow, TrackKey, last_play, play_counts
 from bot.store.plays import recent_plays as stored_recent_plays
 
 RECENT_LIMIT = 50
@@ -104,12 +104,10 @@ class ListeningService:
                 artist_key=ArtistKey(primary, playing.artist_id) if primary else None,
             )
             listeners = 0
-            if guild_id is not None and primary:
-                artist = await find_item(
-                    session, ItemKind.ARTIST, spotify_id=playing.artist_id, name=primary
+            if guild_id is not None and counts.artist_item is not None:
+                listeners = await members_who_played(
+                    session, guild_id, ItemKind.ARTIST, counts.artist_item
                 )
-                if artist is not None:
-                    listeners = await members_who_played(session, guild_id, ItemKind.ARTIST, artist)
         return NowPlaying(playing, counts.track, counts.artist, listeners, None)
 
     async def recent(

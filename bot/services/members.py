@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from bot.db.engine import Sessions, session_scope
+from bot.services.hidden_members import HiddenMembers
 from bot.store import visibility
 from bot.store.links import linked_among
 from bot.store.memberships import (
@@ -28,6 +29,7 @@ RECORD_CHUNK = 500
 class MembershipService:
     def __init__(self, sessions: Sessions) -> None:
         self._sessions = sessions
+        self.hidden = HiddenMembers(sessions)
         self._seen: set[tuple[int, int]] = set()
         self._pending: defaultdict[int, set[int]] = defaultdict(set)
         self._flusher: asyncio.Task[None] | None = None
@@ -112,3 +114,4 @@ class MembershipService:
                 session, guild_id, discord_user_id, visible, datetime.now(UTC)
             )
             await sync_members(session, [discord_user_id], guild_id)
+        self.hidden.mark(guild_id, discord_user_id, visible)

@@ -1,6 +1,9 @@
 """Where the listening loops (recently-played polling, enrichment) meet the request budget and
-the 429 cooldown: every background Spotify request they make goes through `BackgroundSpender`,
-so switching them to another budget or cooldown is a change here only."""
+the 429 cooldown: every background Spotify request they make goes through `BackgroundSpender`.
+
+In the bot each loop spends its own schedule of the shared limits (`SharedLimits.share`:
+its budget counted across every process, like the sync's), and the cooldown is the client's,
+which the shared limits hold whenever any process was given a 429."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from bot.services.budget import DEFAULT_WINDOW_SECONDS, RequestBudget
+from bot.services.budget import DEFAULT_WINDOW_SECONDS, Budget, RequestBudget
 from bot.spotify.client import SpotifyClient
 from bot.spotify.errors import RateLimited
 
@@ -16,13 +19,14 @@ T = TypeVar("T")
 
 
 class BackgroundSpender:
-    """At most `limit` requests per `window` seconds, none while the client cools down."""
+    """Requests within `budget` (a number: at most that many per `window` seconds in this
+    process alone), none while the client cools down."""
 
     def __init__(
-        self, client: SpotifyClient, limit: int, window: float = DEFAULT_WINDOW_SECONDS
+        self, client: SpotifyClient, budget: int | Budget, window: float = DEFAULT_WINDOW_SECONDS
     ) -> None:
         self._client = client
-        self.budget = RequestBudget(limit, window)
+        self.budget = RequestBudget(budget, window) if isinstance(budget, int) else budget
 
     def cooldown_remaining(self) -> float:
         return self._client.cooldown_remaining()

@@ -26,16 +26,15 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from bot.db.engine import Session, Sessions, is_retryable_conflict, session_scope
 from bot.domain import ItemKind, LinkBroken, LinkStatus, NotLinked, TimeRange
 from bot.services.accounts import AccountService
-from bot.services.budget import DEFAULT_WINDOW_SECONDS, RequestBudget
+from bot.services.budget import DEFAULT_WINDOW_SECONDS, Budget, RequestBudget
 from bot.services.items import ItemSummary
 from bot.services.top import fetch_top
 from bot.spotify.client import SpotifyClient
@@ -63,13 +62,6 @@ RETRY_BACKOFF = timedelta(minutes=2)
 IDLE_POLL_SECONDS = 60.0
 MIN_IDLE_SECONDS = 1.0
 STORE_ATTEMPTS = 3
-
-
-class Budget(Protocol):
-    """What the sync spends: `RequestBudget` (this process alone) or `SharedLimits` (every
-    process of the deployment)."""
-
-    def spend(self) -> AbstractAsyncContextManager[object]: ...
 
 
 class SyncOutcome(StrEnum):
@@ -153,6 +145,10 @@ class SyncService:
         self._lease = lease
         self._failures: dict[int, int] = {}
         self._running: dict[int, asyncio.Future[SyncOutcome]] = {}
+        self._on_demand = asyncio.Semaphore(concurrency)
+        """At most `concurrency` members synced on demand at once (one per new link): when
+        hundreds link at once, the rest wait their turn holding nothing, instead of all
+        fetching together and holding every member's lists until the stores catch up."""
         self._writing = asyncio.Lock()
 
     async def run_forever(self) -> None:
@@ -188,17 +184,23 @@ class SyncService:
         return run.outcomes
 
     async def sync_member(self, user_id: int) -> SyncOutcome:
-        """Sync one member now if due (a new link is), waiting for a sync already under way.
+        """Sync one member now if due (a new link is), waiting for a sync already under way;
+        `concurrency` such syncs at a time, first come first served.
 
         Waits out a cooldown only up to the client's background cap; beyond that the member
         is put back and DEFERRED is returned.
         """
         running = self._running.get(user_id)
         if running is None:
-            claim = await self._claim(user_id)
-            if claim is None:
-                return SyncOutcome.SKIPPED
-            return await self._run_claimed(claim, max_pause=self._client.background_max_wait)
+            async with self._on_demand:
+                running = self._running.get(user_id)
+                if running is None:
+                    claim = await self._claim(user_id)
+                    if claim is None:
+                        return SyncOutcome.SKIPPED
+                    return await self._run_claimed(
+                        claim, max_pause=self._client.background_max_wait
+                    )
         await asyncio.wait({running})
         return SyncOutcome.SKIPPED if running.cancelled() else running.result()
 

@@ -215,7 +215,7 @@ class SpotifyClient:
         """One API call with cooldown, token refresh, retries and typed errors; returns JSON
         (None for an empty answer such as 204). `app`: the token is the app's, not a member's,
         so a 403 says nothing about an allow-list. `interactive`: made for a command, so
-        counted in the shared limits (background requests spend the sync's budget instead)."""
+        counted in the shared limits (background requests spend their own schedules instead)."""
         path = template.format(**{k: quote(v, safe="") for k, v in (path_args or {}).items()})
         url = self._api_url + path
         if needs is None:

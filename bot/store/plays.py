@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -125,6 +125,7 @@ class ArtistKey:
 class PlayCounts:
     track: int
     artist: int
+    artist_item: int | None = None  # the artist's catalog id, None when plays never named it
 
 
 @dataclass(frozen=True)
@@ -599,11 +600,19 @@ async def play_counts(
 ) -> PlayCounts:
     """The user's all-time plays of a track and of an artist (0 for an unknown item)."""
 
-    async def plays_of(kind: ItemKind, item_id: int | None) -> int:
+    def plays_of(kind: ItemKind, item_id: int | None) -> ColumnElement[int]:
         if item_id is None:
-            return 0
-        total = await session.get(PlayTotal, (discord_user_id, int(kind), item_id))
-        return total.plays if total else 0
+            return literal(0)
+        return func.coalesce(
+            select(PlayTotal.plays)
+            .where(
+                PlayTotal.discord_user_id == discord_user_id,
+                PlayTotal.kind == int(kind),
+                PlayTotal.item_id == item_id,
+            )
+            .scalar_subquery(),
+            0,
+        )
 
     track_item = (
         await find_item(
@@ -623,10 +632,14 @@ async def play_counts(
         if artist_key
         else None
     )
-    return PlayCounts(
-        track=await plays_of(ItemKind.TRACK, track_item),
-        artist=await plays_of(ItemKind.ARTIST, artist_item),
-    )
+    if track_item is None and artist_item is None:
+        return PlayCounts(0, 0)
+    track, artist = (
+        await session.execute(
+            select(plays_of(ItemKind.TRACK, track_item), plays_of(ItemKind.ARTIST, artist_item))
+        )
+    ).one()
+    return PlayCounts(track=int(track), artist=int(artist), artist_item=artist_item)
 
 
 def _played_item(row: CatalogItem) -> PlayedItem:

@@ -54,3 +54,13 @@ async def forget_choices(session: AsyncSession, discord_user_id: int) -> None:
     await session.execute(
         delete(MemberVisibility).where(MemberVisibility.discord_user_id == discord_user_id)
     )
+
+
+async def hidden_pairs(session: AsyncSession) -> set[tuple[int, int]]:
+    """Every (guild, member) where the member hid themselves: few rows, read whole."""
+    rows = await session.execute(
+        select(MemberVisibility.guild_id, MemberVisibility.discord_user_id).where(
+            MemberVisibility.visible.is_(False)
+        )
+    )
+    return {(guild_id, user_id) for guild_id, user_id in rows}

@@ -3,12 +3,15 @@ through the Discord stand-in and the Spotify sandbox."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from bot.app import Encore
+from bot.db.engine import session_scope
 from bot.domain import PlaySource
+from bot.store.visibility import set_visible
 from sandbox.discord_client import running_client
 from tests.helpers.presence import Clock, listen, stop, stored_plays, until, use_clock
 from tests.helpers.world import World, button_id
@@ -270,3 +273,19 @@ async def test_nowplaying_counts_the_members_here_who_know_the_artist(world: Wor
     reply = await world.answer("nowplaying", alice, options={"member": bob})
     assert "Members here who know the artist: 2" in reply.text()
     assert "Plays of this track: 1 play" in reply.text()
+
+
+async def test_a_member_hidden_by_another_process_is_refused_privately_after_the_defer(
+    world: World,
+) -> None:
+    """Memory did not know the choice yet, so the command answered Discord first: the check
+    that follows still refuses, and the public thinking reply gives way to a private one."""
+    alice, bob = world.members[:2]
+    async with session_scope(world.bot.sessions) as session:
+        await set_visible(session, world.guild.id, alice.id, False, datetime.now(UTC))
+    interaction = await world.run("recent", bob, options={"member": alice})
+    reply = await interaction.wait_message()
+    assert reply.ephemeral
+    assert "private" in reply.text()
+    assert interaction.deferred
+    assert all(m.deleted for m in interaction.messages if not m.ephemeral)

@@ -216,3 +216,50 @@ async def test_a_current_member_not_stored_yet_is_recorded(
     await members.drain()
     assert await recorded(db_sessions, GUILD, 2)
     assert await counted(db_sessions, GUILD, 2)
+
+
+async def test_memory_clears_the_invoker_only_when_it_knows_their_link(
+    world: World, access: AccessService
+) -> None:
+    assert access.cleared(guild_id=GUILD, invoker_id=ASKER)
+    assert not access.cleared(guild_id=GUILD, invoker_id=9)
+    assert access.cleared(guild_id=GUILD, invoker_id=9, spotify=False)
+    assert not access.cleared(guild_id=GUILD, invoker_id=9, asked=about(2), invoker_linked=True)
+
+
+async def test_memory_clears_another_member_only_when_nothing_stands_against_them(
+    world: World, access: AccessService, members: MembershipService, linked: LinkedMembers
+) -> None:
+    await world.member(2, [artist(2)])
+    await linked.load()  # member 2 was linked after the fixture loaded the set
+    assert access.cleared(guild_id=GUILD, invoker_id=ASKER, asked=about(2))
+    assert access.cleared(guild_id=GUILD, invoker_id=9, asked=about(3), spotify=False)
+    assert not access.cleared(guild_id=GUILD, invoker_id=ASKER, asked=about(3))
+    assert not access.cleared(guild_id=GUILD, invoker_id=ASKER, asked=about(2, in_guild=False))
+    assert not access.cleared(guild_id=None, invoker_id=ASKER, asked=about(2))
+    await members.set_visible(GUILD, 2, False)
+    assert not access.cleared(guild_id=GUILD, invoker_id=ASKER, asked=about(2), spotify=False)
+    assert access.cleared(guild_id=OTHER_GUILD, invoker_id=ASKER, asked=about(2), spotify=False)
+
+
+async def test_hidden_members_are_loaded_and_choices_made_while_loading_win(
+    world: World, members: MembershipService
+) -> None:
+    await world.set_visible(2, False)
+    await world.set_visible(3, False)
+    hidden = members.hidden
+    await hidden.load()
+    assert hidden.hidden(GUILD, 2) and hidden.hidden(GUILD, 3)
+    assert not hidden.hidden(OTHER_GUILD, 2)
+    await world.set_visible(3, True)
+    original = hidden._sessions
+
+    class MarkWhileLoading:
+        def __call__(self) -> object:
+            hidden.mark(GUILD, 2, True)
+            return original()
+
+    hidden._sessions = MarkWhileLoading()  # type: ignore[assignment]
+    await hidden.load()
+    assert not hidden.hidden(GUILD, 2)
+    assert not hidden.hidden(GUILD, 3)

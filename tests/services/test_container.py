@@ -9,11 +9,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 from cryptography.fernet import Fernet
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import session_scope
-from bot.db.models import SpotifyLink
+from bot.db.models import SpotifyLimits, SpotifyLink
 from bot.db.vault import TokenVault
 from bot.domain import PlayIn, PlaySource
 from bot.services.container import Services, start_url
@@ -99,3 +99,9 @@ async def test_the_built_listening_loops_poll_and_enrich_through_the_sandbox(
 
     assert await services.recent.run_once() == Counter({PollOutcome.POLLED: 1})
     assert await services.enrichment.run_once() == Counter({EnrichOutcome.ENRICHED: 1})
+    async with db_sessions() as session:  # both spent their schedules of the shared limits
+        scheduled = dict(
+            (await session.execute(select(SpotifyLimits.name, SpotifyLimits.sync_next_at))).all()
+        )
+    assert scheduled["spotify:recent"] > 0
+    assert scheduled["spotify:enrich"] > 0

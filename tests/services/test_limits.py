@@ -7,11 +7,15 @@ import asyncio
 import itertools
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from bot.db.engine import create_engine, make_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.services.limits import SharedLimits
+from bot.services.spending import BackgroundSpender
+from bot.spotify.client import SpotifyClient
+from bot.spotify.errors import RateLimited
 
 WINDOW = 30.0
 START = 1_800_000_000.0
@@ -152,3 +156,48 @@ async def test_each_process_reads_the_shared_cooldown_in_the_background(
         assert two.cooldown_remaining() > 20
     finally:
         await two.close()
+
+
+async def test_a_background_source_shares_its_own_budget_across_processes(
+    deployment: Deployment,
+) -> None:
+    """Recently-played polling (say) spends 4 per window across both processes, on a schedule
+    of its own: the sync's budget is left whole."""
+    time = FrozenTime()
+    one, two = deployment.process(0, time), deployment.process(1, time)
+    recent_one, recent_two = one.share("recent", 4), two.share("recent", 4)
+
+    first, second = await asyncio.gather(grants(recent_one, 7), grants(recent_two, 5))
+    async with one.spend() as sync_first:
+        pass
+
+    every = sorted(first + second)
+    assert len(set(every)) == len(every)
+    assert all(b - a >= WINDOW / 4 - 1e-6 for a, b in itertools.pairwise(every))
+    assert most_in_any_window(every, WINDOW) <= 4
+    assert sync_first == START
+
+
+async def test_a_cooldown_seen_by_the_limits_holds_the_background_sources(
+    deployment: Deployment,
+) -> None:
+    """The sources spend through a client the limits hold: a 429 given to another process
+    stops them too (the spender waits out the client's cooldown before every request)."""
+
+    async def never() -> None:
+        raise AssertionError("a request during the cooldown")
+
+    async with aiohttp.ClientSession() as http:
+        client = SpotifyClient(http, api_url="http://127.0.0.1:9")
+        one, two = deployment.process(0), deployment.process(1)
+        await two.start(hold=client.hold_cooldown)
+        try:
+            spender = BackgroundSpender(client, two.share("recent", 100))
+            one.rate_limited(30)
+            await one.close()
+            await two.poll()
+            with pytest.raises(RateLimited):
+                await spender.call(never, max_pause=1)
+            assert spender.cooldown_remaining() > 20
+        finally:
+            await two.close()

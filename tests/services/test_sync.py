@@ -253,6 +253,24 @@ async def test_sync_member_syncs_a_new_link_at_once(stack: Stack) -> None:
     assert len(stack.sandbox.requests_to(TOP)) == 6
 
 
+async def test_members_linking_together_are_synced_a_few_at_a_time(stack: Stack) -> None:
+    """Many links at once: `concurrency` on-demand syncs fetch at a time, the rest wait their
+    turn instead of all holding half-fetched lists together."""
+    for number in range(6):
+        await stack.link(number, f"user{number}", due=stack.clock.now)
+    sync = stack.service(concurrency=2)
+
+    outcomes = await asyncio.gather(*(sync.sync_member(number) for number in range(6)))
+
+    assert set(outcomes) == {SyncOutcome.SYNCED}
+    requests = sorted(stack.sandbox.requests_to(TOP), key=lambda record: record.at)
+    first = {r.user_id: n for n, r in reversed(list(enumerate(requests)))}
+    last = {r.user_id: n for n, r in enumerate(requests)}
+    fetching = [sum(1 for u in first if first[u] <= n <= last[u]) for n in range(len(requests))]
+    assert len(requests) == 36
+    assert max(fetching) == 2
+
+
 async def test_sync_member_waits_for_a_sync_already_under_way(stack: Stack) -> None:
     await stack.link(1, "user0")
     stack.sandbox.faults.latency(0.05, path=TOP)

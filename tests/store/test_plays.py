@@ -465,6 +465,8 @@ async def test_play_counts_for_now_playing(
     assert (by_id.track, by_id.artist) == (2, 3)
     assert (by_name.track, by_name.artist) == (1, 1)
     assert (unknown.track, unknown.artist) == (0, 0)
+    assert by_id.artist_item is not None and by_id.artist_item != by_name.artist_item
+    assert unknown.artist_item is None
 
 
 # --- randomised: aggregates always equal a recount ----------------------------------------
