@@ -41,9 +41,7 @@ def upgrade() -> None:
         ),
         sqlite_with_rowid=False,
     )
-    op.create_index(
-        "ix_user_play_periods_item", "user_play_periods", ["kind", "period", "item_id", "plays"]
-    )
+    op.create_index("ix_user_play_periods_item", "user_play_periods", ["kind", "period", "item_id"])
     op.create_table(
         "guild_play_periods",
         sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),

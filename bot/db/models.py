@@ -538,7 +538,7 @@ class UserPlayPeriod(Base):
     ms_played: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
-        Index("ix_user_play_periods_item", "kind", "period", "item_id", "plays"),
+        Index("ix_user_play_periods_item", "kind", "period", "item_id"),
         {"sqlite_with_rowid": False},
     )
 

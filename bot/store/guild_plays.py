@@ -8,8 +8,9 @@ Tables (bot/db/models.py)
   knows what counted before it.
 - `user_play_periods (user, kind, period, item)`: a user's plays and ms of an item over each
   rolling period, `period` being its length in days (7, 30, 365); all time is `play_totals`.
-  `ix_user_play_periods_item (kind, period, item, plays)` makes "who played X this month" one
-  range (/whoknows); a year of `play_days` per listener would be hundreds of rows each.
+  `ix_user_play_periods_item (kind, period, item)` makes "who played X this month" one range
+  of at most one entry per listener (/whoknows sorts those), where a year of `play_days` would
+  be hundreds per listener. Not ordered by plays: that entry would move on every play.
 - `guild_play_periods (guild, kind, period, item)`: the sums of those rows (period 0: of
   `play_totals`) over the guild's counted members, with `listeners`, how many of them have the
   item. `ix_guild_play_periods_board (guild, kind, period, plays DESC, listeners DESC, item)`
@@ -92,7 +93,7 @@ async def _set_window_day(session: AsyncSession, day: int) -> None:
 
 async def _become_writer(session: AsyncSession) -> None:
     await lock_shared_writes(session)
-    if session.get_bind().dialect.name == "sqlite":
+    if _dialect(session) == "sqlite":
         await session.execute(text("DELETE FROM guild_play_members WHERE 0"))
 
 
@@ -110,40 +111,70 @@ ON CONFLICT (discord_user_id, kind, period, item_id) DO UPDATE SET
 plays = user_play_periods.plays + excluded.plays,
 ms_played = user_play_periods.ms_played + excluded.ms_played
 """
-_DROP_EMPTY_USERS = """
+_SAME_USER_ROW = (
+    "u.discord_user_id = d.discord_user_id AND u.kind = d.kind AND u.period = d.period"
+    " AND u.item_id = d.item_id"
+)
+_DROP_EMPTY_USERS = {
+    "sqlite": """
 DELETE FROM user_play_periods WHERE plays <= 0
 AND (discord_user_id, kind, period, item_id) IN (
 SELECT discord_user_id, kind, period, item_id FROM play_period_delta
 WHERE plays < 0 AND period <> 0)
-"""
+""",
+    "postgresql": f"""
+DELETE FROM user_play_periods u USING play_period_delta d
+WHERE d.plays < 0 AND d.period <> 0 AND {_SAME_USER_ROW} AND u.plays <= 0
+""",
+}
 _UPSERT_GUILDS = """
 INSERT INTO guild_play_periods (guild_id, kind, period, item_id, plays, ms_played, listeners)
 SELECT m.guild_id, d.kind, d.period, d.item_id, SUM(d.plays), SUM(d.ms_played),
-SUM(CASE WHEN COALESCE(u.plays, t.plays, 0) > 0 THEN 1 ELSE 0 END
-  - CASE WHEN COALESCE(u.plays, t.plays, 0) - d.plays > 0 THEN 1 ELSE 0 END)
+SUM(CASE WHEN COALESCE(u.plays, 0) > 0 THEN 1 ELSE 0 END
+  - CASE WHEN COALESCE(u.plays, 0) - d.plays > 0 THEN 1 ELSE 0 END)
 FROM play_period_delta d
 JOIN guild_play_members m ON m.discord_user_id = d.discord_user_id
-LEFT JOIN user_play_periods u ON d.period <> 0 AND u.discord_user_id = d.discord_user_id
-  AND u.kind = d.kind AND u.period = d.period AND u.item_id = d.item_id
-LEFT JOIN play_totals t ON d.period = 0 AND t.discord_user_id = d.discord_user_id
-  AND t.kind = d.kind AND t.item_id = d.item_id
-WHERE d.plays <> 0
+LEFT JOIN {rows} u ON u.discord_user_id = d.discord_user_id
+  AND u.kind = d.kind AND {same_period} AND u.item_id = d.item_id
+WHERE d.plays <> 0 AND {which}
 GROUP BY m.guild_id, d.kind, d.period, d.item_id
 ON CONFLICT (guild_id, kind, period, item_id) DO UPDATE SET
 plays = guild_play_periods.plays + excluded.plays,
 ms_played = guild_play_periods.ms_played + excluded.ms_played,
 listeners = guild_play_periods.listeners + excluded.listeners
 """
-_DROP_EMPTY_GUILDS = """
+"""New values are read after the user rows changed: a listener is gained where a user row now
+has plays and had none before the delta, lost the other way round."""
+_UPSERTS_GUILDS = (
+    _UPSERT_GUILDS.format(
+        rows="user_play_periods", same_period="u.period = d.period", which="d.period <> 0"
+    ),
+    _UPSERT_GUILDS.format(rows="play_totals", same_period="TRUE", which="d.period = 0"),
+)
+_DROP_EMPTY_GUILDS = {
+    "sqlite": """
 DELETE FROM guild_play_periods WHERE listeners <= 0
 AND (guild_id, kind, period, item_id) IN (
 SELECT m.guild_id, d.kind, d.period, d.item_id FROM play_period_delta d
 JOIN guild_play_members m ON m.discord_user_id = d.discord_user_id WHERE d.plays < 0)
-"""
+""",
+    "postgresql": """
+DELETE FROM guild_play_periods g USING play_period_delta d, guild_play_members m
+WHERE d.plays < 0 AND m.discord_user_id = d.discord_user_id AND g.guild_id = m.guild_id
+AND g.kind = d.kind AND g.period = d.period AND g.item_id = d.item_id AND g.listeners <= 0
+""",
+}
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
 
 
 async def prepare_delta(session: AsyncSession) -> None:
-    await session.execute(text(_CREATE_DELTA))
+    """The temporary delta table, once per connection (emptied at each commit on PostgreSQL,
+    where autovacuum never cleans temporary tables)."""
+    suffix = " ON COMMIT DELETE ROWS" if _dialect(session) == "postgresql" else ""
+    await session.execute(text(_CREATE_DELTA + suffix))
 
 
 def batch_delta_sql(items_sql: str, end_day: int) -> str:
@@ -161,12 +192,14 @@ async def apply_delta(session: AsyncSession, *, removes: bool) -> None:
     """Apply the filled delta (one row per key) to the user and guild rows, then empty it.
     Call after `play_days` and `play_totals` took the same change. `removes`: some deltas
     are negative (rows may reach zero)."""
+    dialect = _dialect(session)
     await session.execute(text(_UPSERT_USERS))
     if removes:
-        await session.execute(text(_DROP_EMPTY_USERS))
-    await session.execute(text(_UPSERT_GUILDS))
+        await session.execute(text(_DROP_EMPTY_USERS[dialect]))
+    for statement in _UPSERTS_GUILDS:
+        await session.execute(text(statement))
     if removes:
-        await session.execute(text(_DROP_EMPTY_GUILDS))
+        await session.execute(text(_DROP_EMPTY_GUILDS[dialect]))
     await session.execute(text("DELETE FROM play_period_delta"))
 
 
@@ -393,6 +426,8 @@ async def roll_periods(session: AsyncSession, today: int) -> None:
             text(_LEAVING),
             {"period": period, "low": end - period + 1, "high": today - period + 1},
         )
+        if _dialect(session) == "postgresql":
+            await session.execute(text("ANALYZE play_period_delta"))
         await apply_delta(session, removes=True)
     await _set_window_day(session, today)
 
