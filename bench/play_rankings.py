@@ -1,20 +1,25 @@
 """Benchmark: rankings by plays (/leaderboard and /whoknows by plays) over one guild.
 
-The rankings read the per-user aggregates (`play_days`, `play_totals`) joined with the
-guild's counted members at request time (bot/store/play_rankings.py): no per-guild table.
-This script measures that design. Data: M members in one guild, D days of P plays a day each,
-every member playing their own taste of tracks from a shared catalog with a Zipf-like
-popularity. The aggregates are generated straight into `play_days` / `play_totals` with bulk
-inserts (exactly the rows `record_plays` would derive from such plays: one row per member,
-kind, day and item), not through `record_plays`; raw `plays` rows are not generated (their
-size per million plays is what bench/plays.py prints). The maintenance figure does go through
-`record_plays`: one more day of P plays for every member, in batches of 200 plays.
+The rankings read the per-guild play boards of bot/store/guild_plays.py
+(`guild_play_periods`, `user_play_periods`, `guild_play_members`), kept from the per-user
+aggregates (`play_days`, `play_totals`). Data: M members in one guild, D days of P plays a day
+each, every member playing their own taste of tracks from a shared catalog with a Zipf-like
+popularity. The per-user aggregates are generated straight into `play_days` / `play_totals`
+in bulk (on SQLite drawn in Python and inserted with executemany; on PostgreSQL drawn by the
+server in SQL with generate_series, `fill_postgres`; exactly the rows `record_plays` would
+derive from such plays: one row per member, kind, day and item), with their secondary indexes
+made afterwards; the per-guild tables are then built by `guild_plays.rebuild` (set-based SQL
+over those tables), not through `record_plays`. Raw `plays` are not generated for the members:
+their size per million plays is measured on a sample of 200,000 raw rows. The maintenance
+figure does go through `record_plays`: one more day of P plays for every member, in batches of
+200 plays, keeping every aggregate current.
 
 Prints the median over --repeat runs of: /leaderboard artists|tracks|albums for each period,
-page 1 and a deep page; /whoknows for a popular and a rare artist, track and album; the day
-of plays; the size of the aggregates.
+page 1 and a deep page; /whoknows for a popular and a rare artist, track and album in each
+period; a daily rollover of the windows; the day of plays; the size per million plays.
 
     .venv/bin/python bench/play_rankings.py --db sqlite --members 100 --days 90
+    .venv/bin/python bench/play_rankings.py --db sqlite --members 1000 --days 365
     .venv/bin/python bench/play_rankings.py --db postgresql --members 2000 --days 365
 """
 
@@ -46,7 +51,9 @@ from bot.db.engine import create_engine, make_session_factory, session_scope
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import CatalogItem, CatalogTrack, GuildMember, PlayDay, PlayTotal, TrackArtist
 from bot.domain import ItemKind, Period, PlayIn, PlaySource
+from bot.store import guild_plays
 from bot.store.play_rankings import guild_board, item_listeners
+from bot.store.play_writes import sqlite_time
 from bot.store.plays import day_number, record_plays
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -56,6 +63,12 @@ TARGET_MS = 50.0
 TARGET_DAY_SECONDS = 5.0
 ARTIST, TRACK, ALBUM = int(ItemKind.ARTIST), int(ItemKind.TRACK), int(ItemKind.ALBUM)
 CHUNK = 5_000
+RAW_SAMPLE = 200_000
+PER_USER = ("play_days", "play_totals")
+PER_GUILD = ("user_play_periods", "guild_play_periods", "guild_play_members")
+DAY_COLUMNS = ["discord_user_id", "kind", "day", "item_id", "plays", "ms_played"]
+TOTAL_COLUMNS = ["discord_user_id", "kind", "item_id", "plays", "ms_played"]
+PLAY_COLUMNS = ["discord_user_id", "started_at", "track_item_id", "ms_played", "source"]
 
 
 def parse_args() -> argparse.Namespace:
@@ -124,10 +137,110 @@ def chunked(rows: Iterator[dict[str, Any]], size: int = CHUNK) -> Iterator[list[
         yield batch
 
 
+async def bulk(
+    connection: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Rows into a table through the driver: COPY on PostgreSQL, executemany on SQLite."""
+    raw = (await connection.get_raw_connection()).driver_connection
+    if connection.dialect.name == "postgresql":
+        await raw.copy_records_to_table(table, records=rows, columns=columns)
+        return
+    marks = ", ".join("?" * len(columns))
+    await raw.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+
+def secondary_indexes() -> list[Any]:
+    return [index for model in (PlayDay, PlayTotal) for index in model.__table__.indexes]  # type: ignore[attr-defined]
+
+
+PG_TASTE = """
+CREATE TEMP TABLE bench_taste AS
+SELECT m, n, LEAST(floor(10 * exp(random() * ln(({tracks} + 10) / 10.0)) - 10)::int,
+                   {tracks} - 1) AS t
+FROM generate_series(0, {members} - 1) AS m, generate_series(0, {taste} - 1) AS n
+"""
+PG_DAYS = """
+INSERT INTO play_days (discord_user_id, kind, day, item_id, plays, ms_played)
+SELECT {first_member} + x.m, v.kind, x.day, v.item, COUNT(*), COUNT(*) * 200000
+FROM (SELECT p.m, p.day, ta.t
+      FROM (SELECT m, day,
+                   LEAST(floor(3 * exp(random() * ln(({taste} + 3) / 3.0)) - 3)::int,
+                         {taste} - 1) AS n
+            FROM generate_series({low}, {high} - 1) AS m,
+                 generate_series({first_day}, {today}) AS day,
+                 generate_series(1, {per_day}) AS k) AS p
+      JOIN bench_taste ta ON ta.m = p.m AND ta.n = p.n) AS x
+CROSS JOIN LATERAL (VALUES ({track}, {first_track} + x.t),
+                           ({artist}, {first_artist} + x.t % {artists}),
+                           ({album}, {first_album} + x.t / 10)) AS v(kind, item)
+GROUP BY x.m, v.kind, x.day, v.item
+"""
+"""The same data as `fill` draws in Python, drawn by the server: a member's taste from a
+Zipf-like popularity 1/(t + 10) and each play from their taste by 1/(n + 3), through the
+inverse of those weights' continuous distribution functions."""
+PG_TOTALS = """
+INSERT INTO play_totals (discord_user_id, kind, item_id, plays, ms_played)
+SELECT discord_user_id, kind, item_id, SUM(plays), SUM(ms_played) FROM play_days
+WHERE discord_user_id >= {low} AND discord_user_id < {high}
+GROUP BY discord_user_id, kind, item_id
+"""
+PG_MEMBERS_PER_STATEMENT = 100
+
+
+async def fill_postgres(
+    engine: AsyncEngine, args: argparse.Namespace, catalog: Catalog
+) -> tuple[int, int]:
+    """`fill`'s per-user aggregates generated by SQL on the server (generate_series),
+    PG_MEMBERS_PER_STATEMENT members at a time: minutes instead of an hour at 2,000 x 365."""
+    today = day_number(datetime.now(UTC))
+    shape = {
+        "tracks": catalog.tracks,
+        "members": args.members,
+        "taste": args.taste,
+        "per_day": args.plays_per_day,
+        "first_member": FIRST_MEMBER,
+        "first_day": today - args.days + 1,
+        "today": today,
+        "track": TRACK,
+        "artist": ARTIST,
+        "album": ALBUM,
+        "first_track": catalog.first_track,
+        "first_artist": catalog.first_artist,
+        "artists": catalog.artists,
+        "first_album": catalog.first_album,
+    }
+    started = time.perf_counter()
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql("SET work_mem = '256MB'")
+        # the rows reference the catalog just inserted: no foreign-key trigger per row
+        await connection.exec_driver_sql("SET session_replication_role = replica")
+        await connection.exec_driver_sql(f"SELECT setseed({1 / (args.seed + 1)})")
+        await connection.exec_driver_sql(PG_TASTE.format(**shape))
+        await connection.exec_driver_sql("CREATE INDEX ON bench_taste (m, n)")
+        for low in range(0, args.members, PG_MEMBERS_PER_STATEMENT):
+            high = min(low + PG_MEMBERS_PER_STATEMENT, args.members)
+            await connection.exec_driver_sql(PG_DAYS.format(low=low, high=high, **shape))
+            await connection.exec_driver_sql(
+                PG_TOTALS.format(low=FIRST_MEMBER + low, high=FIRST_MEMBER + high)
+            )
+            print(
+                f"  generated {high}/{args.members} members"
+                f" ({time.perf_counter() - started:.0f} s)",
+                flush=True,
+            )
+        rows = sum(
+            [
+                int(await connection.scalar(text(f"SELECT COUNT(*) FROM {table}")) or 0)
+                for table in PER_USER
+            ]
+        )
+    return args.members * args.days * args.plays_per_day, rows
+
+
 async def fill(
     engine: AsyncEngine, args: argparse.Namespace, catalog: Catalog, rng: random.Random
 ) -> tuple[int, int]:
-    """Catalog, members and aggregates; returns (plays represented, aggregate rows)."""
+    """Catalog, members and per-user aggregates; returns (plays represented, aggregate rows)."""
     now = datetime.now(UTC)
     today = day_number(now)
     popularity = list(accumulate(1 / (n + 10) for n in range(catalog.tracks)))
@@ -151,12 +264,21 @@ async def fill(
                 for m in range(args.members)
             ],
         )
+        for index in secondary_indexes():
+            await connection.run_sync(index.drop)
+    if engine.dialect.name == "postgresql":
+        plays, rows = await fill_postgres(engine, args, catalog)
+        async with engine.begin() as connection:
+            for index in secondary_indexes():
+                await connection.run_sync(index.create)
+        return plays, rows
     plays = rows = 0
+    days: list[tuple[int, ...]] = []
+    totals_rows: list[tuple[int, ...]] = []
     for m in range(args.members):
         user = FIRST_MEMBER + m
         taste = rng.choices(range(catalog.tracks), cum_weights=popularity, k=args.taste)
         taste_weights = list(accumulate(1 / (n + 3) for n in range(len(taste))))
-        days: list[dict[str, Any]] = []
         totals: Counter[tuple[int, int]] = Counter()
         for day in range(today - args.days + 1, today + 1):
             tracks = Counter(rng.choices(taste, cum_weights=taste_weights, k=args.plays_per_day))
@@ -165,38 +287,57 @@ async def fill(
                 per_item[(TRACK, catalog.track(t))] += count
                 per_item[(ARTIST, catalog.artist(t))] += count
                 per_item[(ALBUM, catalog.album(t))] += count
-            for (kind, item), count in per_item.items():
-                days.append(
-                    {
-                        "discord_user_id": user,
-                        "kind": kind,
-                        "day": day,
-                        "item_id": item,
-                        "plays": count,
-                        "ms_played": count * 200_000,
-                    }
-                )
+            days.extend(
+                (user, kind, day, item, count, count * 200_000)
+                for (kind, item), count in sorted(per_item.items())
+            )
             totals.update(per_item)
             plays += args.plays_per_day
-        total_rows = [
-            {
-                "discord_user_id": user,
-                "kind": kind,
-                "item_id": item,
-                "plays": count,
-                "ms_played": count * 200_000,
-            }
-            for (kind, item), count in totals.items()
-        ]
-        async with engine.begin() as connection:
-            for batch in chunked(iter(days)):
-                await connection.execute(insert(PlayDay), batch)
-            for batch in chunked(iter(total_rows)):
-                await connection.execute(insert(PlayTotal), batch)
-        rows += len(days) + len(total_rows)
+        totals_rows.extend(
+            (user, kind, item, count, count * 200_000)
+            for (kind, item), count in sorted(totals.items())
+        )
+        if len(days) >= 500_000 or m == args.members - 1:
+            async with engine.begin() as connection:
+                await bulk(connection, "play_days", DAY_COLUMNS, days)
+                await bulk(connection, "play_totals", TOTAL_COLUMNS, totals_rows)
+            rows += len(days) + len(totals_rows)
+            days, totals_rows = [], []
         if (m + 1) % max(args.members // 10, 1) == 0:
             print(f"  generated {m + 1}/{args.members} members", flush=True)
+    async with engine.begin() as connection:
+        for index in secondary_indexes():
+            await connection.run_sync(index.create)
     return plays, rows
+
+
+async def raw_sample(engine: AsyncEngine, catalog: Catalog, rng: random.Random) -> None:
+    """RAW_SAMPLE raw plays of members outside the guild, to measure their size."""
+    start = datetime.now(UTC) - timedelta(days=365)
+    rows: list[tuple[Any, ...]] = []
+    for n in range(RAW_SAMPLE):
+        started = start + timedelta(seconds=n * 157)
+        rows.append(
+            (
+                2 * FIRST_MEMBER + n % 100,
+                started if engine.dialect.name == "postgresql" else sqlite_time(started),
+                catalog.track(rng.randrange(catalog.tracks)),
+                200_000,
+                int(PlaySource.IMPORT),
+            )
+        )
+    async with engine.begin() as connection:
+        for part in range(0, len(rows), 50_000):
+            await bulk(connection, "plays", PLAY_COLUMNS, rows[part : part + 50_000])
+
+
+async def build_boards(sessions: async_sessionmaker[Any], engine: AsyncEngine) -> float:
+    started = time.perf_counter()
+    async with session_scope(sessions, shared_writes=True) as session:
+        if engine.dialect.name == "postgresql":
+            await session.execute(text("SET LOCAL work_mem = '256MB'"))
+        await guild_plays.rebuild(session, guild_plays.today_number())
+    return time.perf_counter() - started
 
 
 async def median_ms(
@@ -250,7 +391,7 @@ async def measure(sessions: async_sessionmaker[Any], args: argparse.Namespace) -
                     if not entries:
                         continue
                     item = entries[0].item.item_id
-                    for each in (Period.MONTH, Period.ALL):
+                    for each in Period:
                         ms = await median_ms(
                             sessions,
                             partial(who_knows, kind=kind, item_id=item, period=each),
@@ -299,25 +440,54 @@ async def one_more_day(
     )
 
 
-async def aggregate_bytes(engine: AsyncEngine) -> int:
+async def rollover(sessions: async_sessionmaker[Any]) -> float:
+    """One daily rollover: the windows set back a day, then rolled to today (the week, month
+    and year each lose the day that leaves them)."""
+    today = guild_plays.today_number()
+    async with session_scope(sessions, shared_writes=True) as session:
+        await session.execute(
+            text("UPDATE bot_state SET value = :day WHERE key = :key"),
+            {"day": str(today - 1), "key": guild_plays.STATE_KEY},
+        )
+    started = time.perf_counter()
+    async with session_scope(sessions, shared_writes=True) as session:
+        await guild_plays.roll_periods(session, today)
+    return time.perf_counter() - started
+
+
+async def table_bytes(engine: AsyncEngine, tables: tuple[str, ...]) -> int:
     async with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             return sum(
                 [
                     int(await connection.scalar(text(f"SELECT pg_total_relation_size('{t}')")) or 0)
-                    for t in ("play_days", "play_totals")
+                    for t in tables
                 ]
             )
+        quoted = ", ".join(f"'{t}'" for t in tables)
         names = await connection.execute(
-            text("SELECT name FROM sqlite_master WHERE tbl_name IN ('play_days', 'play_totals')")
+            text(f"SELECT name FROM sqlite_master WHERE tbl_name IN ({quoted})")
         )
-        listed = ", ".join(f"'{n}'" for n in {"play_days", "play_totals", *(r[0] for r in names)})
+        listed = ", ".join(f"'{n}'" for n in {*tables, *(r[0] for r in names)})
         return int(
             await connection.scalar(
                 text(f"SELECT SUM(pgsize) FROM dbstat WHERE name IN ({listed})")
             )
             or 0
         )
+
+
+async def print_sizes(engine: AsyncEngine, plays: int) -> None:
+    million = 2**20 / 1_000_000
+    per_user = await table_bytes(engine, PER_USER) / plays / million
+    per_guild = await table_bytes(engine, PER_GUILD) / plays / million
+    raw = await table_bytes(engine, ("plays",)) / RAW_SAMPLE / million
+    print(
+        f"  size per million plays: raw plays {raw:,.0f} MB (from {RAW_SAMPLE:,} sampled rows),"
+        f" per-user aggregates {per_user:,.0f} MB, per-guild boards {per_guild:,.0f} MB;"
+        f" raw + aggregates {raw + per_user + per_guild:,.0f} MB",
+        flush=True,
+    )
 
 
 async def run_backend(url: str, args: argparse.Namespace) -> None:
@@ -332,21 +502,21 @@ async def run_backend(url: str, args: argparse.Namespace) -> None:
         plays, rows = await fill(engine, args, catalog, rng)
         print(
             f"  data: {args.members:,} members x {args.days} days x {args.plays_per_day} plays "
-            f"= {plays:,} plays as {rows:,} aggregate rows ({time.perf_counter() - started:.0f} s)",
+            f"= {plays:,} plays as {rows:,} per-user aggregate rows "
+            f"({time.perf_counter() - started:.0f} s)",
             flush=True,
         )
+        await raw_sample(engine, catalog, rng)
+        seconds = await build_boards(sessions, engine)
+        print(f"  per-guild boards built by guild_plays.rebuild: {seconds:.0f} s", flush=True)
         async with engine.connect() as connection:
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
             await autocommit.exec_driver_sql(
                 "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
             )
-        size = await aggregate_bytes(engine)
-        print(
-            f"  aggregates: {size / 2**20:,.0f} MB = {size / plays * 1_000_000 / 2**20:,.0f} MB "
-            "per million plays (raw plays: see bench/plays.py)",
-            flush=True,
-        )
+        await print_sizes(engine, plays)
         await measure(sessions, args)
+        print(f"  daily rollover of the windows: {await rollover(sessions):.2f} s", flush=True)
         await one_more_day(sessions, args, rng)
     finally:
         await engine.dispose()

@@ -110,12 +110,14 @@ class Runtime:
         await self.web.start()
 
     def start_sync(self) -> None:
-        """Start the background loops: the top-list sync, recently-played polling and
-        enrichment of tracks seen without their artists' IDs."""
+        """Start the background loops: the top-list sync, recently-played polling,
+        enrichment of tracks seen without their artists' IDs and the play boards' daily
+        rollover."""
         self._sync_task = asyncio.create_task(self.services.sync.run_forever())
         self._listening_tasks = [
             asyncio.create_task(self.services.recent.run_forever()),
             asyncio.create_task(self.services.enrichment.run_forever()),
+            asyncio.create_task(self.services.plays.roll_forever()),
         ]
 
     def start_presence(self) -> None:
@@ -183,6 +185,7 @@ class Runtime:
             self.services.sync.stop()
             self.services.recent.stop()
             self.services.enrichment.stop()
+            self.services.plays.stop()
             await asyncio.wait({self._sync_task, *self._listening_tasks}, timeout=SYNC_STOP_GRACE)
         if self._linked_task is not None:
             self.services.accounts.linked.stop()

@@ -508,3 +508,65 @@ class PlayTotal(Base):
         Index("ix_play_totals_item", "kind", "item_id", "plays"),
         {"sqlite_with_rowid": False},
     )
+
+
+class GuildPlayMember(Base):
+    """A member whose plays currently count in a guild's play boards (`guild_play_periods`):
+    a row exists exactly while they are a member there and not hidden (bot/store/guild_plays.py)."""
+
+    __tablename__ = "guild_play_members"
+
+    discord_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+    __table_args__ = (
+        Index("ix_guild_play_members_guild_id", "guild_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class UserPlayPeriod(Base):
+    """A user's plays of one item over a rolling period (`period`: its length in days, 7, 30
+    or 365) ending on the stored window day: `play_days` summed over the window."""
+
+    __tablename__ = "user_play_periods"
+
+    discord_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    period: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    plays: Mapped[int] = mapped_column(Integer)
+    ms_played: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_user_play_periods_item", "kind", "period", "item_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class GuildPlayPeriod(Base):
+    """A guild's plays of one item over a period (7, 30, 365 days, or 0: all time), summed over
+    its counted members (`guild_play_members`), with how many of them played it."""
+
+    __tablename__ = "guild_play_periods"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    period: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    plays: Mapped[int] = mapped_column(Integer)
+    ms_played: Mapped[int] = mapped_column(BigInteger)
+    listeners: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+Index(
+    "ix_guild_play_periods_board",
+    GuildPlayPeriod.guild_id,
+    GuildPlayPeriod.kind,
+    GuildPlayPeriod.period,
+    GuildPlayPeriod.plays.desc(),
+    GuildPlayPeriod.listeners.desc(),
+    GuildPlayPeriod.item_id,
+)

@@ -8,20 +8,26 @@ top lists over the last 6 months. Who counts is explained in bot/store/play_rank
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
-from bot.db.engine import Sessions
+from bot.db.engine import Sessions, session_scope
 from bot.domain import DEFAULT_PERIOD, DEFAULT_TIME_RANGE, InvalidInput, ItemKind, Period, TimeRange
 from bot.store import play_rankings as store
 from bot.store.crowns import Crown, CrownHolder, crown_holder, member_crowns
+from bot.store.guild_plays import ensure_current
 from bot.store.play_rankings import PlayBoard, PlayCompat, PlayListener
 from bot.store.plays import PlayedItem, has_plays_since
 from bot.store.whoknows import Listener, top_list_ranks
 
 Basis = TimeRange | Period
 RECENT = timedelta(days=30)
+ROLL_DELAY = 5.0
+log = logging.getLogger(__name__)
 
 
 def chosen_basis(time_range: TimeRange | None, period: Period | None) -> Basis | None:
@@ -49,6 +55,26 @@ class PlayRankingService:
     def __init__(self, sessions: Sessions, clock: Callable[[], datetime] = _now) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._stopping = asyncio.Event()
+
+    async def roll_forever(self) -> None:
+        """Move the play boards' rolling windows on at each UTC midnight (and once now), so
+        the first ranking of a day does not pay for it (bot/store/guild_plays.py)."""
+        while not self._stopping.is_set():
+            try:
+                async with session_scope(self._sessions) as session:
+                    await ensure_current(session)
+            except Exception:
+                log.exception("rolling the play boards' windows failed")
+            now = self._clock()
+            midnight = datetime.combine(now.date() + timedelta(days=1), time(), UTC)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._stopping.wait(), (midnight - now).total_seconds() + ROLL_DELAY
+                )
+
+    def stop(self) -> None:
+        self._stopping.set()
 
     async def guild_basis(self, guild_id: int, asked: Basis | None) -> Basis:
         if asked is not None:
@@ -67,7 +93,7 @@ class PlayRankingService:
     async def board(
         self, guild_id: int, kind: ItemKind, period: Period, offset: int = 0, limit: int = 10
     ) -> PlayBoard:
-        async with self._sessions() as session:
+        async with session_scope(self._sessions) as session:  # may roll the windows
             return await store.guild_board(session, guild_id, kind, period, offset, limit)
 
     async def member_top(
@@ -99,7 +125,7 @@ class PlayRankingService:
     ) -> PlayWhoKnows:
         """Members by their plays of the item in the period, then members who have it only in
         their top lists (last 6 months; albums have no top lists of their own)."""
-        async with self._sessions() as session:
+        async with session_scope(self._sessions) as session:  # may roll the windows
             listeners = await store.item_listeners(
                 session, guild_id, item.kind, item.item_id, period, limit
             )

@@ -40,6 +40,7 @@ from bot.db.models import (
     TrackArtist,
 )
 from bot.domain import ItemKind
+from bot.store import guild_plays
 
 NAMED_ONLY_PREFIX = "~"
 CHUNK = 5_000
@@ -264,7 +265,8 @@ async def add_aggregates(
     sign: int = 1,
 ) -> None:
     """Add (sign=1) or subtract (sign=-1) play counts and ms onto `play_days` and
-    `play_totals` rows; rows that reach zero plays are deleted."""
+    `play_totals` rows; rows that reach zero plays are deleted. The per-guild play boards
+    follow (bot/store/guild_plays.py)."""
     for table, rows, keys in (
         (table_of(PlayDay), days, ["discord_user_id", "kind", "day", "item_id"]),
         (table_of(PlayTotal), totals, ["discord_user_id", "kind", "item_id"]),
@@ -304,6 +306,7 @@ async def add_aggregates(
             delete(table).where(*match, table.c.plays <= 0),
             [{f"k_{key}": row[key] for key in keys} for row in rows],
         )
+    await guild_plays.count_changes(session, days, totals, sign)
 
 
 async def merge_items(session: AsyncSession, kind: ItemKind, old: int, new: int) -> None:
@@ -311,6 +314,7 @@ async def merge_items(session: AsyncSession, kind: ItemKind, old: int, new: int)
     credits and names point at `new`, and `old` leaves the catalog."""
     if kind == ItemKind.ARTIST:
         await _drop_double_credits(session, old, new)
+    moved: dict[str, list[dict[str, int]]] = {}
     for table, keys in (
         (table_of(PlayDay), ("discord_user_id", "kind", "day")),
         (table_of(PlayTotal), ("discord_user_id", "kind")),
@@ -320,22 +324,26 @@ async def merge_items(session: AsyncSession, kind: ItemKind, old: int, new: int)
                 table.c.kind == int(kind), table.c.item_id == old
             )
         )
-        moved = [
+        moved[table.name] = [
             {
                 **dict(zip(keys, row[: len(keys)], strict=True)),
-                "item_id": new,
                 "plays": row[-2],
                 "ms_played": row[-1],
             }
             for row in rows
         ]
-        await session.execute(
-            delete(table).where(table.c.kind == int(kind), table.c.item_id == old)
-        )
-        if table is table_of(PlayDay):
-            await add_aggregates(session, moved, [])
-        else:
-            await add_aggregates(session, [], moved)
+    days, totals = moved["play_days"], moved["play_totals"]
+    await add_aggregates(
+        session,
+        [{**row, "item_id": old} for row in days],
+        [{**row, "item_id": old} for row in totals],
+        sign=-1,
+    )
+    await add_aggregates(
+        session,
+        [{**row, "item_id": new} for row in days],
+        [{**row, "item_id": new} for row in totals],
+    )
     if kind == ItemKind.ARTIST:
         await session.execute(
             update(TrackArtist).where(TrackArtist.artist_item_id == old).values(artist_item_id=new)

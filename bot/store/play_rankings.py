@@ -2,16 +2,14 @@
 
 Who counts: a guild's current members (`guild_members`) who have not hidden themselves there
 (`member_visibility`), linked or not: plays need no link. A member's plays belong to the user
-and count in every guild where they count. Everything reads the per-user aggregates
-(`play_days` for a period, `play_totals` for all time; bot/store/plays.py), joined with the
-counted members of the guild at request time.
+and count in every guild where they count. A member's own rankings read the per-user
+aggregates (`play_days` for a period, `play_totals` for all time; bot/store/plays.py).
 
-Speed: summing per-user rows per request is fine for /whoknows (one item's rows) and for
-small servers, but a server-wide board over a period sums every member's day rows:
-bench/play_rankings.py measures it over the 50 ms target already at 50 members x 60 days.
-Meeting the issue-15 targets needs per-guild aggregates maintained on record/join/leave/hide/
-delete (not built yet); this module's functions are the reference they must equal
-(tests/store/test_play_rankings.py recounts from raw plays).
+Speed: server-wide boards and /whoknows read the per-guild play boards of
+bot/store/guild_plays.py (`guild_play_periods`, `user_play_periods`, `guild_play_members`),
+rolled to today first; summing every member's day rows per request missed the 50 ms target
+already at 50 members x 60 days. tests/store/test_play_rankings.py and
+tests/store/test_guild_plays.py check them against a recount from raw plays.
 
 Periods are rolling windows of whole UTC days ending today: `week` is today and the 6 days
 before it, and so on; `all` reads `play_totals`.
@@ -33,8 +31,18 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import CatalogItem, GuildMember, Play, PlayDay, PlayTotal
+from bot.db.models import (
+    CatalogItem,
+    GuildMember,
+    GuildPlayMember,
+    GuildPlayPeriod,
+    Play,
+    PlayDay,
+    PlayTotal,
+    UserPlayPeriod,
+)
 from bot.domain import ItemKind, Period
+from bot.store.guild_plays import ensure_current, period_code
 from bot.store.leaderboard import check_page
 from bot.store.plays import PlayedItem, _played_item, day_of
 from bot.store.visibility import shown_in
@@ -117,32 +125,6 @@ async def counted_members(session: AsyncSession, guild_id: int) -> int:
     )
 
 
-def _per_item(guild_id: int, kind: ItemKind, period: Period) -> Select[int, int, int]:
-    """(item_id, plays, listeners) of the guild's counted members, one row per item."""
-    start = since_day(period)
-    if start is None:
-        return (
-            select(
-                PlayTotal.item_id,
-                func.sum(PlayTotal.plays).label("plays"),
-                func.count().label("listeners"),
-            )
-            .join(GuildMember, counted(guild_id, PlayTotal.discord_user_id))
-            .where(PlayTotal.kind == int(kind))
-            .group_by(PlayTotal.item_id)
-        )
-    return (
-        select(
-            PlayDay.item_id,
-            func.sum(PlayDay.plays).label("plays"),
-            func.count(func.distinct(PlayDay.discord_user_id)).label("listeners"),
-        )
-        .join(GuildMember, counted(guild_id, PlayDay.discord_user_id))
-        .where(PlayDay.kind == int(kind), PlayDay.day >= start)
-        .group_by(PlayDay.item_id)
-    )
-
-
 async def guild_board(
     session: AsyncSession,
     guild_id: int,
@@ -154,14 +136,26 @@ async def guild_board(
     """The guild's items of `kind` by plays in the period: most plays first, then most
     listeners, then catalog id."""
     check_page(offset, limit)
-    per_item = _per_item(guild_id, kind, period).subquery()
-    total = int(await session.scalar(select(func.count()).select_from(per_item)) or 0)
-    rows = await session.execute(
-        select(CatalogItem, per_item.c.plays, per_item.c.listeners)
-        .join(per_item, per_item.c.item_id == CatalogItem.id)
-        .order_by(per_item.c.plays.desc(), per_item.c.listeners.desc(), CatalogItem.id)
+    await ensure_current(session)
+    board = GuildPlayPeriod
+    where = (
+        board.guild_id == guild_id,
+        board.kind == int(kind),
+        board.period == period_code(period),
+    )
+    total = int(await session.scalar(select(func.count()).select_from(board).where(*where)) or 0)
+    ranked = (
+        select(board.item_id, board.plays, board.listeners)
+        .where(*where)
+        .order_by(board.plays.desc(), board.listeners.desc(), board.item_id)
         .limit(limit)
         .offset(offset)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(CatalogItem, ranked.c.plays, ranked.c.listeners)
+        .join(ranked, ranked.c.item_id == CatalogItem.id)
+        .order_by(ranked.c.plays.desc(), ranked.c.listeners.desc(), CatalogItem.id)
     )
     entries = [
         PlayBoardEntry(offset + position, _played_item(item), int(plays), int(listeners))
@@ -191,26 +185,39 @@ async def item_listeners(
     limit: int = 25,
 ) -> list[PlayListener]:
     """Counted members who played the item in the period, most plays first (ties by user)."""
-    start = since_day(period)
-    if start is None:
-        plays_col = PlayTotal.plays
+    await ensure_current(session)
+    member = and_(
+        GuildPlayMember.guild_id == guild_id,
+        GuildPlayMember.discord_user_id == PlayTotal.discord_user_id,
+    )
+    query: Select[int, int]
+    if period is Period.ALL:
         query = (
-            select(PlayTotal.discord_user_id, plays_col)
-            .join(GuildMember, counted(guild_id, PlayTotal.discord_user_id))
+            select(PlayTotal.discord_user_id, PlayTotal.plays)
+            .join(GuildPlayMember, member)
             .where(PlayTotal.kind == int(kind), PlayTotal.item_id == item_id)
-            .order_by(plays_col.desc(), PlayTotal.discord_user_id)
+            .order_by(PlayTotal.plays.desc(), PlayTotal.discord_user_id)
         )
     else:
-        total = func.sum(PlayDay.plays)
+        rows = UserPlayPeriod
         query = (
-            select(PlayDay.discord_user_id, total)
-            .join(GuildMember, counted(guild_id, PlayDay.discord_user_id))
-            .where(PlayDay.kind == int(kind), PlayDay.item_id == item_id, PlayDay.day >= start)
-            .group_by(PlayDay.discord_user_id)
-            .order_by(total.desc(), PlayDay.discord_user_id)
+            select(rows.discord_user_id, rows.plays)
+            .join(
+                GuildPlayMember,
+                and_(
+                    GuildPlayMember.guild_id == guild_id,
+                    GuildPlayMember.discord_user_id == rows.discord_user_id,
+                ),
+            )
+            .where(
+                rows.kind == int(kind),
+                rows.period == period_code(period),
+                rows.item_id == item_id,
+            )
+            .order_by(rows.plays.desc(), rows.discord_user_id)
         )
-    rows = await session.execute(query.limit(limit))
-    return [PlayListener(int(user), int(plays)) for user, plays in rows]
+    result = await session.execute(query.limit(limit))
+    return [PlayListener(int(user), int(plays)) for user, plays in result]
 
 
 async def played_item(session: AsyncSession, item_id: int) -> PlayedItem | None:

@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store import guild_plays
+
 PlayKey = tuple[int, int, datetime, int]
 """(discord_user_id, track_item_id, started_at, ms_played)"""
 PlayValues = tuple[int, datetime, int, int, int]
@@ -156,6 +158,7 @@ async def store_plays(session: AsyncSession, plays: Sequence[PlayValues]) -> int
             columns = [list(column) for column in zip(*batch, strict=True)]
             await driver.execute(_ADD_DAYS.format(items=items), *columns)
             await driver.execute(_ADD_TOTALS.format(items=items), *columns)
+            await _count_in_periods(session, items, columns)
         return len(rows)
     await driver.execute(
         "CREATE TEMP TABLE IF NOT EXISTS play_batch (discord_user_id INTEGER, started_at TEXT,"
@@ -177,5 +180,17 @@ async def store_plays(session: AsyncSession, plays: Sequence[PlayValues]) -> int
     items = _BATCH_ITEMS.format(batch=_SQLITE_BATCH, **_KINDS)
     await driver.execute(_ADD_DAYS.format(items=items))
     await driver.execute(_ADD_TOTALS.format(items=items))
+    await _count_in_periods(session, items, [])
     await driver.execute(f"DELETE FROM {_SQLITE_BATCH}")
     return inserted
+
+
+async def _count_in_periods(session: AsyncSession, items: str, columns: list[list[Any]]) -> None:
+    """The batch into the per-guild play boards (bot/store/guild_plays.py), once they exist."""
+    end = await guild_plays.window_day(session)
+    if end is None:
+        return
+    await guild_plays.prepare_delta(session)
+    _, driver = await _driver(session)
+    await driver.execute(guild_plays.batch_delta_sql(items, end), *columns)
+    await guild_plays.apply_delta(session, removes=False)

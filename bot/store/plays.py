@@ -21,7 +21,8 @@ the batch of plays just inserted (bot/store/play_writes.py). Monthly rollups wer
 for one member a year is at most a few thousand day rows (milliseconds), while a server-wide
 board over 2,000 members x a year is millions of day rows and would still be hundreds of
 thousands of month rows to sum per request; what makes those boards fast is a per-guild
-materialised board kept from these tables (issue 15), not a coarser per-member grain.
+materialised board kept from these tables (bot/store/guild_plays.py), not a coarser
+per-member grain.
 
 Duplicates: a play is a duplicate when the same member has a play of the same track whose start
 is closer than the track's length (its known duration, else the longer of the two plays' ms,
@@ -46,6 +47,7 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from bot.db.engine import lock_shared_writes
 from bot.db.models import CatalogItem, CatalogTrack, Play, PlayDay, PlayTotal, TrackArtist
 from bot.domain import ItemKind, PlayIn, PlaySource
+from bot.store import guild_plays
 from bot.store.play_catalog import (
     PART,
     ItemIn,
@@ -455,7 +457,11 @@ async def _enrich_from(session: AsyncSession, plays: Sequence[PlayIn]) -> None:
 
 
 async def delete_plays(session: AsyncSession, discord_user_id: int) -> int:
-    """Delete every play of the user and their aggregates; returns how many plays went."""
+    """Delete every play of the user and their aggregates, the per-guild play boards
+    included; returns how many plays went."""
+    await lock_shared_writes(session)
+    await take_write_lock(session)
+    await guild_plays.drop_plays(session, discord_user_id)
     await session.execute(delete(PlayDay).where(PlayDay.discord_user_id == discord_user_id))
     await session.execute(delete(PlayTotal).where(PlayTotal.discord_user_id == discord_user_id))
     result = await session.execute(delete(Play).where(Play.discord_user_id == discord_user_id))

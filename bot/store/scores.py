@@ -19,6 +19,9 @@ holds. Every change goes through the functions below, inside the caller's transa
   user)` before anything is deleted;
 - the bot leaves a guild: `forget_guild` before its memberships are deleted.
 
+The same hooks keep whose plays count in the per-guild play boards (bot/store/guild_plays.py):
+plays need no link, so there only membership and visibility matter.
+
 `rebuild_guild_scores` recomputes one guild from the source tables (a repair tool, and the
 reference the incremental upkeep is tested against).
 """
@@ -58,6 +61,7 @@ from bot.db.models import (
     TopSnapshot,
 )
 from bot.domain import LinkStatus
+from bot.store import guild_plays
 from bot.store.visibility import shown_in
 
 MAX_RANK = 50
@@ -395,6 +399,7 @@ async def sync_members(
             await withdraw_list(session, key.discord_user_id, key.kind, key.time_range, guilds)
         for key, guilds in _by_list(countable - counted).items():
             await count_list(session, key.discord_user_id, key.kind, key.time_range, guilds)
+    await guild_plays.sync_members(session, discord_user_ids, guild_id)
 
 
 async def forget_member(
@@ -404,10 +409,16 @@ async def forget_member(
     guilds = None if guild_id is None else [guild_id]
     for key in {key for _, key in await _counted(session, [discord_user_id], guild_id)}:
         await withdraw_list(session, key.discord_user_id, key.kind, key.time_range, guilds)
+    await guild_plays.forget_member(session, discord_user_id, guild_id)
 
 
 async def forget_guild(session: AsyncSession, guild_id: int) -> None:
-    """Drop a guild's scores (before its memberships are deleted)."""
+    """Drop a guild's scores and play boards (before its memberships are deleted)."""
+    await _drop_scores(session, guild_id)
+    await guild_plays.forget_guild(session, guild_id)
+
+
+async def _drop_scores(session: AsyncSession, guild_id: int) -> None:
     await lock_shared_writes(session)
     await session.execute(delete(SIZES).where(SIZES.c.guild_id == guild_id))
     await session.execute(delete(SCORES).where(SCORES.c.guild_id == guild_id))
@@ -428,7 +439,7 @@ async def rebuild_guild_scores(session: AsyncSession, guild_id: int) -> None:
                 " IN EXCLUSIVE MODE"
             )
         )
-    await forget_guild(session, guild_id)
+    await _drop_scores(session, guild_id)
     memberships = _counting_guilds().where(GuildMember.guild_id == guild_id).subquery()
     points = literal(MAX_RANK + 1) - TopItem.rank
     await session.execute(

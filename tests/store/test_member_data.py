@@ -23,6 +23,7 @@ from bot.db.models import (
     SpotifyLink,
     TopItem,
     TopSnapshot,
+    UserPlayPeriod,
 )
 from bot.store.member_data import remove_member_data
 from bot.store.oauth_states import replace_state
@@ -34,7 +35,7 @@ PER_MEMBER = (TopItem, TopSnapshot, OAuthState, ImportLink, ShareSave, SpotifyLi
 KEPT_WITH_MEMBERSHIPS = (GuildMember, MemberVisibility)
 # Plays stay after /unlink unless the member asks to delete them (bot.store.plays.delete_plays),
 # and so does their /privacy record choice, which is about Discord listening, not the link.
-KEPT_ON_UNLINK = (Play, PlayDay, PlayTotal, MemberRecording)
+KEPT_ON_UNLINK = (Play, PlayDay, PlayTotal, UserPlayPeriod, MemberRecording)
 
 
 async def everything_of(sessions: Sessions, user: int) -> dict[str, int | None]:
