@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import secrets
 import statistics
 import tempfile
 import time
@@ -31,14 +29,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+from harness import throwaway_postgres
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bench.play_rankings import (
     ARTIST,
-    DEFAULT_POSTGRES_URL,
     FIRST_MEMBER,
     GUILD,
     TARGET_MS,
@@ -47,7 +44,6 @@ from bench.play_rankings import (
     fill,
     median_ms,
 )
-from bot.config import normalise_database_url
 from bot.db.engine import create_engine, make_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import GuildMember, PlayTotal
@@ -219,20 +215,9 @@ async def run_backend(url: str, args: argparse.Namespace) -> None:
 
 
 async def run_postgres(args: argparse.Namespace) -> None:
-    server = normalise_database_url(
-        os.environ.get("ENCORE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    )
-    dsn = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = await asyncpg.connect(dsn, timeout=5)
-    name = f"encore_bench_{secrets.token_hex(4)}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        await run_backend(
-            make_url(server).set(database=name).render_as_string(hide_password=False), args
-        )
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with throwaway_postgres() as url:
+        if url is not None:
+            await run_backend(url, args)
 
 
 async def main() -> None:

@@ -5,22 +5,27 @@ process, so the stand-ins' work does not count against the bot's CPU or memory."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
+import asyncpg
 from sqlalchemy import insert
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.config import normalise_database_url
 from bot.db.engine import create_engine, make_session_factory, session_scope
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import CatalogItem, GuildMember, SpotifyLink, TopItem, TopSnapshot
@@ -32,9 +37,35 @@ from sandbox.population import linked_member_rows
 from sandbox.spotify import SpotifySandbox
 
 T = TypeVar("T")
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 FIRST_MEMBER_ID = 10**17
 LIST_LENGTH = 50
 BATCH = 100_000
+
+
+@contextlib.asynccontextmanager
+async def throwaway_postgres() -> AsyncIterator[str | None]:
+    """A new database on the server at `ENCORE_TEST_POSTGRES_URL` (else the local one), dropped
+    afterwards; None, with a line saying why, when no server answers."""
+    server = normalise_database_url(
+        os.environ.get("ENCORE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    )
+    dsn = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        admin = await asyncpg.connect(dsn, timeout=5)
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        shown = make_url(server).render_as_string(hide_password=True)
+        print(f"\n== postgresql: skipped, no server at {shown} ({type(exc).__name__}) ==")
+        yield None
+        return
+    name = f"encore_bench_{secrets.token_hex(4)}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
 
 # --- data set -----------------------------------------------------------------------------
 

@@ -23,9 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
-import os
 import random
-import secrets
 import statistics
 import tempfile
 import time
@@ -37,13 +35,12 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from harness import StoredLists, batches
+from harness import StoredLists, batches, throwaway_postgres
 from sqlalchemy import func, select
 from sqlalchemy import table as table_clause
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.config import normalise_database_url
 from bot.db.engine import create_engine, make_session_factory, session_scope
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import Base, CatalogItem, GuildItemScore
@@ -53,7 +50,6 @@ from bot.services.community import CommunityService
 from bot.services.items import ItemSummary
 from bot.store.snapshots import read_snapshot, replace_snapshot
 
-DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 GUILD_ID = 4242
 FIRST_MEMBER_ID = 10**17
 LIST_LENGTH = 50
@@ -418,30 +414,9 @@ async def _time_calls(
 # --- databases ----------------------------------------------------------------------------
 
 
-async def _admin(url: str) -> asyncpg.Connection:
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    return await asyncpg.connect(dsn, timeout=5)
-
-
 async def run_postgres(options: Options) -> list[Timing] | None:
-    server = normalise_database_url(
-        os.environ.get("ENCORE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    )
-    try:
-        admin = await _admin(server)
-    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-        shown = make_url(server).render_as_string(hide_password=True)
-        print(f"\n== postgresql: skipped, no server at {shown} ({type(exc).__name__}) ==")
-        return None
-    name = f"encore_bench_{secrets.token_hex(4)}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        return await run_backend(
-            make_url(server).set(database=name).render_as_string(hide_password=False), options
-        )
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with throwaway_postgres() as url:
+        return None if url is None else await run_backend(url, options)
 
 
 async def main() -> None:

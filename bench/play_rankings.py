@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import secrets
 import statistics
 import tempfile
 import time
@@ -41,12 +39,11 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+from harness import throwaway_postgres
 from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.config import normalise_database_url
 from bot.db.engine import create_engine, make_session_factory, session_scope
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import CatalogItem, CatalogTrack, GuildMember, PlayDay, PlayTotal, TrackArtist
@@ -56,7 +53,6 @@ from bot.store.play_rankings import guild_board, item_listeners
 from bot.store.play_writes import sqlite_time
 from bot.store.plays import day_number, record_plays
 
-DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 GUILD = 1
 FIRST_MEMBER = 10**17
 TARGET_MS = 50.0
@@ -523,20 +519,9 @@ async def run_backend(url: str, args: argparse.Namespace) -> None:
 
 
 async def run_postgres(args: argparse.Namespace) -> None:
-    server = normalise_database_url(
-        os.environ.get("ENCORE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    )
-    dsn = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = await asyncpg.connect(dsn, timeout=5)
-    name = f"encore_bench_{secrets.token_hex(4)}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        await run_backend(
-            make_url(server).set(database=name).render_as_string(hide_password=False), args
-        )
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with throwaway_postgres() as url:
+        if url is not None:
+            await run_backend(url, args)
 
 
 async def main() -> None:

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import secrets
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -29,18 +27,16 @@ from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
 
-import asyncpg
+from harness import throwaway_postgres
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.config import normalise_database_url
 from bot.db.engine import create_engine, make_session_factory, session_scope
 from bot.db.migrate import upgrade_to_head
 from bot.domain import PlayIn, PlaySource
 from bot.store.plays import record_plays
 
-DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 FIRST_MEMBER_ID = 10**17
 TARGET_PLAYS_PER_SECOND = 50_000
 RAW = ("plays",)
@@ -274,25 +270,9 @@ async def run_backend(url: str, options: Options) -> None:
 
 
 async def run_postgres(options: Options) -> None:
-    server = normalise_database_url(
-        os.environ.get("ENCORE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    )
-    dsn = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
-    try:
-        admin = await asyncpg.connect(dsn, timeout=5)
-    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-        shown = make_url(server).render_as_string(hide_password=True)
-        print(f"\n== postgresql: skipped, no server at {shown} ({type(exc).__name__}) ==")
-        return
-    name = f"encore_bench_{secrets.token_hex(4)}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        await run_backend(
-            make_url(server).set(database=name).render_as_string(hide_password=False), options
-        )
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with throwaway_postgres() as url:
+        if url is not None:
+            await run_backend(url, options)
 
 
 async def main() -> None:

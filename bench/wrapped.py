@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import os
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -37,7 +36,6 @@ from pathlib import Path
 from typing import TypeVar
 
 import aiohttp
-import asyncpg
 from cryptography.fernet import Fernet
 from harness import (
     bot_environment,
@@ -46,12 +44,11 @@ from harness import (
     log_tail,
     start_bot,
     stop_process,
+    throwaway_postgres,
     wait_ready,
 )
 from sqlalchemy import insert
-from sqlalchemy.engine import make_url
 
-from bot.config import normalise_database_url
 from bot.db.engine import create_engine, make_session_factory, session_scope
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import GuildMember
@@ -64,7 +61,6 @@ from sandbox.discord import DiscordStandIn
 from sandbox.discord_models import StandInMessage
 from sandbox.spotify import SpotifySandbox
 
-DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 MEMBER = 10**17
 ASKERS = 6
 TARGET_CARD_MS = 1000.0
@@ -272,20 +268,10 @@ async def main() -> None:
                     f"sqlite+aiosqlite:///{data_dir / 'bench.db'}", data_dir, sandbox, args
                 )
                 return
-            server = normalise_database_url(
-                os.environ.get("ENCORE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-            )
-            dsn = make_url(server).set(drivername="postgresql")
-            admin = await asyncpg.connect(dsn.render_as_string(hide_password=False), timeout=5)
-            name = f"encore_bench_{secrets.token_hex(4)}"
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            print("\n== postgresql ==", flush=True)
-            try:
-                url = make_url(server).set(database=name).render_as_string(hide_password=False)
-                await through_the_bot(url, data_dir, sandbox, args)
-            finally:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await admin.close()
+            async with throwaway_postgres() as url:
+                if url is not None:
+                    print("\n== postgresql ==", flush=True)
+                    await through_the_bot(url, data_dir, sandbox, args)
 
 
 if __name__ == "__main__":
