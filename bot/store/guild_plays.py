@@ -97,6 +97,14 @@ async def _become_writer(session: AsyncSession) -> None:
         await session.execute(text("DELETE FROM guild_play_members WHERE 0"))
 
 
+async def _window_day_as_writer(session: AsyncSession) -> int | None:
+    """The window day, read once this transaction is the writer: a rebuild or rollover in
+    another transaction has then either committed (and is seen) or waits for this one, so a
+    change is never skipped as "not built yet" while a build that misses it commits."""
+    await _become_writer(session)
+    return await window_day(session)
+
+
 # --- deltas -----------------------------------------------------------------------------------
 
 _DELTA_COLUMNS = "discord_user_id, kind, period, item_id, plays, ms_played"
@@ -211,7 +219,7 @@ async def count_changes(
 ) -> None:
     """Carry a change of `play_days` rows (`days`) and `play_totals` rows (`totals`), just
     applied with `sign`, into the period tables (see `add_aggregates`)."""
-    end = await window_day(session)
+    end = await _window_day_as_writer(session)
     if end is None or not (days or totals):
         return
     summed: dict[tuple[int, int, int, int], list[int]] = defaultdict(lambda: [0, 0])
@@ -331,7 +339,7 @@ async def sync_members(
 ) -> None:
     """Make whose plays count (in `guild_id`, or everywhere) match memberships and visibility:
     after members were recorded or removed or changed their visibility."""
-    if not discord_user_ids or await window_day(session) is None:
+    if not discord_user_ids or await _window_day_as_writer(session) is None:
         return
     await session.flush()
     for part in _chunks(discord_user_ids):
@@ -353,7 +361,7 @@ async def forget_member(
 ) -> None:
     """Withdraw the member's plays (in `guild_id`, or everywhere) before their membership or
     visibility rows go."""
-    if await window_day(session) is None:
+    if await _window_day_as_writer(session) is None:
         return
     where = "" if guild_id is None else " AND guild_id = :guild"
     counted = await session.execute(
@@ -375,7 +383,7 @@ async def forget_guild(session: AsyncSession, guild_id: int) -> None:
 async def drop_plays(session: AsyncSession, discord_user_id: int) -> None:
     """Withdraw all of a user's plays from every guild and their period rows, before their
     `play_days` and `play_totals` are deleted (they stay counted, with nothing)."""
-    if await window_day(session) is None:
+    if await _window_day_as_writer(session) is None:
         return
     guilds = await session.scalars(
         text("SELECT guild_id FROM guild_play_members WHERE discord_user_id = :user"),
