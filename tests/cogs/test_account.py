@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.db.models import Base, GuildMember, OAuthState, SpotifyLink
+from bot.db.models import Base, OAuthState, SpotifyLink
 from sandbox.browser import consent, forms_of, new_browser, submit, visible_text
-from sandbox.discord_models import StandInGuild, StandInUser
 from tests.helpers.world import World, has_text, link_button_url
 
 pytestmark = pytest.mark.e2e
@@ -410,20 +407,6 @@ async def test_unlink_says_where_to_remove_encores_access_on_spotify(world: Worl
 # Whose data is shown: a current member of this server, visible here, linked for Spotify data.
 
 
-async def until(check: Callable[[], Awaitable[bool]], wanted: bool = True) -> None:
-    """Wait for the bot to have handled a gateway event (it answers nothing to wait on)."""
-    for _ in range(200):
-        if await check() == wanted:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the bot did not catch up")
-
-
-async def is_recorded(world: World, guild: StandInGuild, member: StandInUser) -> bool:
-    async with world.bot.sessions() as session:
-        return await session.get(GuildMember, (guild.id, member.id)) is not None
-
-
 async def test_profile_of_a_member_here_and_of_a_user_who_is_not_one(world: World) -> None:
     alice, bob = world.members[:2]
     dave = world.discord.add_user(name="dave")
@@ -471,10 +454,9 @@ async def test_the_choice_to_hide_survives_leaving_and_rejoining(world: World) -
         await world.link(member, spotify_user)
     await world.answer("privacy", carol, options={"visible": False})
 
-    world.discord.remove_member(world.guild.id, carol.id)
-    await until(lambda: is_recorded(world, world.guild, carol), wanted=False)
+    await world.remove_member(carol)
     world.discord.add_member(world.guild.id, carol)
-    await until(lambda: is_recorded(world, world.guild, carol))
+    await world.membership_stored(carol, True)
 
     reply = await world.answer("top artists", alice, options={"member": carol})
     assert reply.ephemeral and "private" in reply.text()

@@ -173,6 +173,6 @@ async def test_another_members_card_follows_the_visibility_rule(world: World) ->
 async def test_a_member_who_left_has_no_card_here(world: World) -> None:
     alice, bob, _ = world.members
     await a_year_of_alice(world)
-    world.discord.remove_member(world.guild.id, alice.id)
+    await world.remove_member(alice)
     reply = await world.answer("wrapped", bob, options={"member": alice, "year": last_year()})
     assert reply.ephemeral and "isn't in this server" in reply.text()

@@ -13,6 +13,7 @@ import pytest
 
 from bot.app import Encore
 from bot.config import Settings
+from bot.db.models import GuildMember
 from sandbox.demo import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -107,6 +108,24 @@ class World:
         assert response.status == 200
         self.linked[member.id] = spotify_user
         return await interaction.wait_message(has_text("are in"), timeout=15)
+
+    async def remove_member(self, member: StandInUser, guild: StandInGuild | None = None) -> None:
+        """`member` leaves `guild` (default the world's); returns once the bot stored it (the
+        gateway event answers nothing to wait on)."""
+        self.discord.remove_member((guild or self.guild).id, member.id)
+        await self.membership_stored(member, False, guild)
+
+    async def membership_stored(
+        self, member: StandInUser, present: bool, guild: StandInGuild | None = None
+    ) -> None:
+        """Wait until the bot's stored membership of `member` in `guild` is `present`."""
+        guild_id = (guild or self.guild).id
+        for _ in range(400):
+            async with self.bot.sessions() as session:
+                if (await session.get(GuildMember, (guild_id, member.id)) is not None) == present:
+                    return
+            await asyncio.sleep(0.05)
+        raise AssertionError("the bot did not store the membership change in time")
 
 
 def button_id(message: StandInMessage, emoji: str) -> str:
