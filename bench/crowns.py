@@ -22,14 +22,12 @@ import argparse
 import asyncio
 import random
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-from harness import throwaway_postgres
+from harness import analyze, on_databases
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -204,29 +202,15 @@ async def run_backend(url: str, args: argparse.Namespace) -> None:
             f"({time.perf_counter() - started:.0f} s)",
             flush=True,
         )
-        async with engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await autocommit.exec_driver_sql(
-                "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
-            )
+        await analyze(engine)
         await measure(sessions, args, heavy)
     finally:
         await engine.dispose()
 
 
-async def run_postgres(args: argparse.Namespace) -> None:
-    async with throwaway_postgres() as url:
-        if url is not None:
-            await run_backend(url, args)
-
-
 async def main() -> None:
     args = parse_args()
-    if args.db in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as folder:
-            await run_backend(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", args)
-    if args.db in ("postgresql", "both"):
-        await run_postgres(args)
+    await on_databases(args.db, lambda url: run_backend(url, args))
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +24,7 @@ import aiohttp
 import asyncpg
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import normalise_database_url
 from bot.db.engine import create_engine, make_session_factory, session_scope
@@ -65,6 +66,27 @@ async def throwaway_postgres() -> AsyncIterator[str | None]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def on_databases(db: str, run: Callable[[str], Awaitable[None]]) -> None:
+    """`run(url)` on a new SQLite file and/or a throwaway PostgreSQL database, as `db`
+    (sqlite, postgresql or both) says."""
+    if db in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory(prefix="encore-bench-") as folder:
+            await run(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
+    if db in ("postgresql", "both"):
+        async with throwaway_postgres() as url:
+            if url is not None:
+                await run(url)
+
+
+async def analyze(engine: AsyncEngine) -> None:
+    """Planner statistics for bulk-loaded data, as a running database has them."""
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.exec_driver_sql(
+            "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
+        )
 
 
 # --- data set -----------------------------------------------------------------------------

@@ -29,17 +29,15 @@ import argparse
 import asyncio
 import random
 import statistics
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import accumulate
-from pathlib import Path
 from typing import Any
 
-from harness import throwaway_postgres
+from harness import analyze, on_databases
 from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -505,11 +503,7 @@ async def run_backend(url: str, args: argparse.Namespace) -> None:
         await raw_sample(engine, catalog, rng)
         seconds = await build_boards(sessions, engine)
         print(f"  per-guild boards built by guild_plays.rebuild: {seconds:.0f} s", flush=True)
-        async with engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await autocommit.exec_driver_sql(
-                "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
-            )
+        await analyze(engine)
         await print_sizes(engine, plays)
         await measure(sessions, args)
         print(f"  daily rollover of the windows: {await rollover(sessions):.2f} s", flush=True)
@@ -518,19 +512,9 @@ async def run_backend(url: str, args: argparse.Namespace) -> None:
         await engine.dispose()
 
 
-async def run_postgres(args: argparse.Namespace) -> None:
-    async with throwaway_postgres() as url:
-        if url is not None:
-            await run_backend(url, args)
-
-
 async def main() -> None:
     args = parse_args()
-    if args.db in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as folder:
-            await run_backend(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", args)
-    if args.db in ("postgresql", "both"):
-        await run_postgres(args)
+    await on_databases(args.db, lambda url: run_backend(url, args))
 
 
 if __name__ == "__main__":
