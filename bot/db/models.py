@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -484,7 +485,14 @@ class PlayDay(Base):
     ms_played: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
-        Index("ix_play_days_item", "kind", "item_id", "day", "discord_user_id"),
+        Index(
+            "ix_play_days_track",
+            "item_id",
+            "day",
+            "discord_user_id",
+            sqlite_where=text("kind = 2"),
+            postgresql_where=text("kind = 2"),
+        ),
         {"sqlite_with_rowid": False},
     )
 

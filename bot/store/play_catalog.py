@@ -27,8 +27,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import BindParameter, Table, bindparam, delete, select, update
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.db.engine import upsert_insert
 from bot.db.models import (
@@ -309,30 +320,70 @@ async def add_aggregates(
     await guild_plays.count_changes(session, days, totals, sign)
 
 
+TRACK_DAYS = PlayDay.kind == literal_column(str(int(ItemKind.TRACK)))
+"""Track rows of `play_days`, the kind written into the statement: the generic plan PostgreSQL
+settles on for a prepared statement cannot use a partial index (`ix_play_days_track`) for a
+bound value."""
+
+
+async def track_aggregates(
+    session: AsyncSession, track: int
+) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int]]]:
+    """A track's `play_days` rows (user, day, plays, ms) and `play_totals` rows (user, plays,
+    ms), every listener's."""
+    days = await session.execute(
+        select(PlayDay.discord_user_id, PlayDay.day, PlayDay.plays, PlayDay.ms_played).where(
+            TRACK_DAYS, PlayDay.item_id == track
+        )
+    )
+    totals = await session.execute(
+        select(PlayTotal.discord_user_id, PlayTotal.plays, PlayTotal.ms_played).where(
+            PlayTotal.kind == int(ItemKind.TRACK), PlayTotal.item_id == track
+        )
+    )
+    return [(u, d, p, m) for u, d, p, m in days], [(u, p, m) for u, p, m in totals]
+
+
+def item_days(kind: ItemKind, item: int) -> Select[int, int, int, int]:
+    """The `play_days` rows (user, day, plays, ms) of an artist or album. There is no index of
+    day rows by artist or album: a row exists exactly where one of its tracks (credited to the
+    artist, on the album) has a day row, so the track days give the keys to look up."""
+    tracks = (
+        select(TrackArtist.track_item_id).where(TrackArtist.artist_item_id == item)
+        if kind == ItemKind.ARTIST
+        else select(CatalogTrack.item_id).where(CatalogTrack.album_item_id == item)
+    )
+    keys = (
+        select(PlayDay.discord_user_id, PlayDay.day)
+        .where(TRACK_DAYS, PlayDay.item_id.in_(tracks))
+        .distinct()
+        .subquery()
+    )
+    rows = aliased(PlayDay)
+    return (
+        select(rows.discord_user_id, rows.day, rows.plays, rows.ms_played)
+        .join(keys, and_(rows.discord_user_id == keys.c.discord_user_id, rows.day == keys.c.day))
+        .where(rows.kind == int(kind), rows.item_id == item)
+    )
+
+
 async def merge_items(session: AsyncSession, kind: ItemKind, old: int, new: int) -> None:
     """Fold named-only artist or album `old` into `new`: aggregates are summed onto `new`,
     credits and names point at `new`, and `old` leaves the catalog."""
     if kind == ItemKind.ARTIST:
         await _drop_double_credits(session, old, new)
-    moved: dict[str, list[dict[str, int]]] = {}
-    for table, keys in (
-        (table_of(PlayDay), ("discord_user_id", "kind", "day")),
-        (table_of(PlayTotal), ("discord_user_id", "kind")),
-    ):
-        rows = await session.execute(
-            select(*(table.c[key] for key in keys), table.c.plays, table.c.ms_played).where(
-                table.c.kind == int(kind), table.c.item_id == old
+    days = [
+        {"discord_user_id": u, "kind": int(kind), "day": d, "plays": p, "ms_played": m}
+        for u, d, p, m in await session.execute(item_days(kind, old))
+    ]
+    totals = [
+        {"discord_user_id": u, "kind": int(kind), "plays": p, "ms_played": m}
+        for u, p, m in await session.execute(
+            select(PlayTotal.discord_user_id, PlayTotal.plays, PlayTotal.ms_played).where(
+                PlayTotal.kind == int(kind), PlayTotal.item_id == old
             )
         )
-        moved[table.name] = [
-            {
-                **dict(zip(keys, row[: len(keys)], strict=True)),
-                "plays": row[-2],
-                "ms_played": row[-1],
-            }
-            for row in rows
-        ]
-    days, totals = moved["play_days"], moved["play_totals"]
+    ]
     await add_aggregates(
         session,
         [{**row, "item_id": old} for row in days],
@@ -367,16 +418,7 @@ async def _drop_double_credits(session: AsyncSession, old: int, new: int) -> Non
         )
     )
     for track in both:
-        days = await session.execute(
-            select(PlayDay.discord_user_id, PlayDay.day, PlayDay.plays, PlayDay.ms_played).where(
-                PlayDay.kind == int(ItemKind.TRACK), PlayDay.item_id == track
-            )
-        )
-        totals = await session.execute(
-            select(PlayTotal.discord_user_id, PlayTotal.plays, PlayTotal.ms_played).where(
-                PlayTotal.kind == int(ItemKind.TRACK), PlayTotal.item_id == track
-            )
-        )
+        days, totals = await track_aggregates(session, track)
         artist = int(ItemKind.ARTIST)
         await add_aggregates(
             session,

@@ -8,7 +8,8 @@ Storage (the catalog side is in bot/store/play_catalog.py)
 - `play_days`: plays and ms per (user, kind, UTC day, item), kind artist, track or album. A play
   counts once for its track, once for its album and once for each credited artist. Key order
   (user, kind, day, item) makes "a member's top items since a day" one range;
-  `ix_play_days_item` (kind, item, day, user) makes "who played this item since a day" one range.
+  `ix_play_days_track` (item, day, user), on track rows only, finds a track's day rows for
+  re-crediting and merging (an artist's or album's are found through its tracks').
 - `play_totals`: the same per (user, kind, item) for all time, so all-time rankings, play
   counts in /nowplaying and crowns read one row per (member, item) instead of a year of days;
   `ix_play_totals_item` (kind, item, plays) finds an item's listeners, most plays last, so
@@ -42,7 +43,7 @@ from operator import itemgetter
 
 from sqlalchemy import ColumnElement, bindparam, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import aliased
 
 from bot.db.engine import lock_shared_writes
 from bot.db.models import CatalogItem, CatalogTrack, Play, PlayDay, PlayTotal, TrackArtist
@@ -59,6 +60,7 @@ from bot.store.play_catalog import (
     lookup_names,
     resolve,
     table_of,
+    track_aggregates,
     track_key,
 )
 from bot.store.play_writes import (
@@ -698,43 +700,6 @@ async def top_items(
     return [(_played_item(row), int(count)) for row, count in rows]
 
 
-async def listeners(
-    session: AsyncSession,
-    user_ids: Sequence[int] | None,
-    kind: ItemKind,
-    item_key: int,
-    since: date | None,
-    limit: int | None = None,
-) -> list[tuple[int, int]]:
-    """(user, plays) of everyone among `user_ids` who played catalog item `item_key` since the
-    UTC day `since` (all time for None), most plays first (ties by user id)."""
-    plays: ColumnElement[int] | InstrumentedAttribute[int]
-    if since is None:
-        plays = PlayTotal.plays
-        query = select(PlayTotal.discord_user_id, plays).where(
-            PlayTotal.kind == int(kind), PlayTotal.item_id == item_key
-        )
-        user = PlayTotal.discord_user_id
-    else:
-        plays = func.sum(PlayDay.plays)
-        query = (
-            select(PlayDay.discord_user_id, plays)
-            .where(
-                PlayDay.kind == int(kind),
-                PlayDay.item_id == item_key,
-                PlayDay.day >= day_of(since),
-            )
-            .group_by(PlayDay.discord_user_id)
-        )
-        user = PlayDay.discord_user_id
-    if user_ids is not None:
-        query = query.where(user.in_(list(user_ids)))
-    query = query.order_by(plays.desc(), user)
-    if limit is not None:
-        query = query.limit(limit)
-    return [(int(u), int(p)) for u, p in await session.execute(query)]
-
-
 # --- enrichment ---------------------------------------------------------------------------
 
 
@@ -822,18 +787,7 @@ async def _recredit(
         if new_album is not None:
             came.append((int(ItemKind.ALBUM), new_album))
     if gone or came:
-        day_rows = await session.execute(
-            select(PlayDay.discord_user_id, PlayDay.day, PlayDay.plays, PlayDay.ms_played).where(
-                PlayDay.kind == int(ItemKind.TRACK), PlayDay.item_id == track_id
-            )
-        )
-        days = day_rows.all()
-        total_rows = await session.execute(
-            select(PlayTotal.discord_user_id, PlayTotal.plays, PlayTotal.ms_played).where(
-                PlayTotal.kind == int(ItemKind.TRACK), PlayTotal.item_id == track_id
-            )
-        )
-        totals = total_rows.all()
+        days, totals = await track_aggregates(session, track_id)
         for items, sign in ((gone, -1), (came, 1)):
             await add_aggregates(
                 session,

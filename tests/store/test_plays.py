@@ -30,7 +30,6 @@ from bot.store.plays import (
     find_item,
     has_plays_since,
     last_play,
-    listeners,
     play_counts,
     recent_plays,
     record_plays,
@@ -392,7 +391,7 @@ async def test_has_plays_since(each_db_sessions: async_sessionmaker[AsyncSession
         assert not await has_plays_since(session, [], T0)
 
 
-async def test_top_items_and_listeners_over_periods(
+async def test_top_items_over_periods(
     each_db_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     today = T0.date()
@@ -426,22 +425,6 @@ async def test_top_items_and_listeners_over_periods(
     assert await top(each_db_sessions, ItemKind.ARTIST, [1, 2, 3], offset=1) == [("Beta", 5)]
     assert await top(each_db_sessions, ItemKind.ALBUM, [3]) == [("Fourth", 1)]
     assert await top(each_db_sessions, ItemKind.ALBUM, [], None) == []
-
-    async with each_db_sessions() as session:
-        beta = await find_item(session, ItemKind.ARTIST, name="beta")
-        two = await find_item(session, ItemKind.TRACK, spotify_id=TWO.track_id)
-        assert beta is not None and two is not None
-        assert await listeners(session, [1, 2, 3], ItemKind.ARTIST, beta, None) == [
-            (2, 3),
-            (1, 1),
-            (3, 1),
-        ]
-        assert await listeners(session, [1, 2, 3], ItemKind.ARTIST, beta, week) == [
-            (2, 2),
-            (3, 1),
-        ]
-        assert await listeners(session, [1, 3], ItemKind.ARTIST, beta, year) == [(1, 1), (3, 1)]
-        assert await listeners(session, None, ItemKind.TRACK, two, week, limit=1) == [(2, 2)]
 
 
 async def test_play_counts_for_now_playing(
