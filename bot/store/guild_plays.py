@@ -187,10 +187,10 @@ async def prepare_delta(session: AsyncSession) -> None:
 
 def batch_delta_sql(items_sql: str, end_day: int) -> str:
     """Fill the delta from a batch of new plays: `items_sql` yields (discord_user_id, kind,
-    day, item_id, ms_played), one row per play and item (bot/store/play_writes.py)."""
+    day, item_id, plays, ms_played) rows (bot/store/play_writes.py)."""
     return (
         f"INSERT INTO play_period_delta ({_DELTA_COLUMNS}) "
-        "SELECT i.discord_user_id, i.kind, p.period, i.item_id, COUNT(*), SUM(i.ms_played) "
+        "SELECT i.discord_user_id, i.kind, p.period, i.item_id, SUM(i.plays), SUM(i.ms_played) "
         f"FROM ({items_sql}) AS i JOIN {periods_sql(end_day)} AS p ON i.day >= p.first_day "
         "GROUP BY i.discord_user_id, i.kind, p.period, i.item_id"
     )

@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import lock_shared_writes
 from bot.domain import HistoryPlay, PlayIn, PlaySource
-from bot.store.play_writes import PlayValues, store_plays, take_write_lock
-from bot.store.plays import RecordResult, catalog_for, new_plays, track_lengths
+from bot.store.play_writes import PlayValues, store_plays, take_write_lock, track_lengths
+from bot.store.plays import RecordResult, catalog_for, new_plays
 
 TrackDescription = tuple[str, str, str | None, str | None]
 """(track name, artist name, album name, Spotify ID): `HistoryPlay` less its time and ms."""

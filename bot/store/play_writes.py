@@ -10,18 +10,33 @@ SQLite (`UTCDateTime`), so both paths read and compare the same text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import json
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store import guild_plays
 
+R = TypeVar("R")
 PlayKey = tuple[int, int, datetime, int]
 """(discord_user_id, track_item_id, started_at, ms_played)"""
 PlayValues = tuple[int, datetime, int, int, int]
 """(discord_user_id, started_at, track_item_id, ms_played, source)"""
+
+
+OFF_LOOP_ROWS = 2_000
+"""Work over more rows than this runs in a worker thread: an import's batch of thousands of
+plays would otherwise hold the event loop (and every member's command) for tens of ms."""
+
+
+async def off_loop(rows: int, function: Callable[..., R], *args: Any) -> R:
+    """`function(*args)`, in a worker thread when it covers more than `OFF_LOOP_ROWS` rows."""
+    if rows > OFF_LOOP_ROWS:
+        return await asyncio.to_thread(function, *args)
+    return function(*args)
 
 
 async def _driver(session: AsyncSession) -> tuple[str, Any]:
@@ -74,6 +89,25 @@ async def plays_between(
     return found
 
 
+async def track_lengths(session: AsyncSession, item_ids: Collection[int]) -> dict[int, int | None]:
+    """Known length (None: unknown) of each of these catalog tracks, in one statement."""
+    dialect, driver = await _driver(session)
+    if dialect == "postgresql":
+        rows = await driver.fetch(
+            "SELECT item_id, duration_ms FROM catalog_tracks WHERE item_id = ANY($1::int[])",
+            list(item_ids),
+        )
+        return {r[0]: r[1] for r in rows}
+    cursor = await driver.execute(
+        "SELECT item_id, duration_ms FROM catalog_tracks"
+        " WHERE item_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(item_ids)),),
+    )
+    rows = await cursor.fetchall()
+    await cursor.close()
+    return {r[0]: r[1] for r in rows}
+
+
 _BATCH_ITEMS = """
 SELECT b.discord_user_id, {track} AS kind, b.day, b.track_item_id AS item_id, b.ms_played
 FROM {batch} b
@@ -85,20 +119,30 @@ UNION ALL
 SELECT b.discord_user_id, {artist}, b.day, a.artist_item_id, b.ms_played
 FROM {batch} b JOIN track_artists a ON a.track_item_id = b.track_item_id
 """
+_PLAY_ITEMS = (
+    "SELECT discord_user_id, kind, day, item_id, 1 AS plays, ms_played FROM ({items}) AS p"
+)
+"""`_BATCH_ITEMS` as the aggregates read it: (user, kind, day, item, plays, ms) rows."""
 _ADD_DAYS = """
 INSERT INTO play_days (discord_user_id, kind, day, item_id, plays, ms_played)
-SELECT discord_user_id, kind, day, item_id, COUNT(*), SUM(ms_played) FROM ({items}) AS i
+SELECT discord_user_id, kind, day, item_id, SUM(plays), SUM(ms_played) FROM ({items}) AS i
 WHERE TRUE GROUP BY discord_user_id, kind, day, item_id
 ON CONFLICT (discord_user_id, kind, day, item_id) DO UPDATE SET
 plays = play_days.plays + excluded.plays, ms_played = play_days.ms_played + excluded.ms_played
 """
 _ADD_TOTALS = """
 INSERT INTO play_totals (discord_user_id, kind, item_id, plays, ms_played)
-SELECT discord_user_id, kind, item_id, COUNT(*), SUM(ms_played) FROM ({items}) AS i
+SELECT discord_user_id, kind, item_id, SUM(plays), SUM(ms_played) FROM ({items}) AS i
 WHERE TRUE GROUP BY discord_user_id, kind, item_id
 ON CONFLICT (discord_user_id, kind, item_id) DO UPDATE SET
 plays = play_totals.plays + excluded.plays,
 ms_played = play_totals.ms_played + excluded.ms_played
+"""
+_UPSERT_DAYS = """
+INSERT INTO play_days (discord_user_id, kind, day, item_id, plays, ms_played)
+SELECT discord_user_id, kind, day, item_id, plays, ms_played FROM {rows} WHERE TRUE
+ON CONFLICT (discord_user_id, kind, day, item_id) DO UPDATE SET
+plays = play_days.plays + excluded.plays, ms_played = play_days.ms_played + excluded.ms_played
 """
 _KINDS = {"artist": 1, "track": 2, "album": 3}  # ItemKind values
 _SQLITE_BATCH = "temp.play_batch"
@@ -119,19 +163,41 @@ async def take_write_lock(session: AsyncSession) -> None:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-_FILL_SQLITE_BATCH = (
-    f"INSERT INTO {_SQLITE_BATCH} VALUES (?1, printf('%s.%06d',"
-    " strftime('%Y-%m-%d %H:%M:%S', ?2 / 1000000, 'unixepoch'), ?2 % 1000000), ?3, ?4, ?5,"
-    " ?2 / 86400000000)"
+_SQLITE_DAYS = "temp.play_batch_days"
+_SQLITE_TEMP_TABLES = (
+    "CREATE TEMP TABLE IF NOT EXISTS play_batch (discord_user_id INTEGER, started_at TEXT,"
+    " track_item_id INTEGER, ms_played INTEGER, source INTEGER, day INTEGER)",
+    "CREATE TEMP TABLE IF NOT EXISTS play_batch_days (discord_user_id INTEGER, kind INTEGER,"
+    " day INTEGER, item_id INTEGER, plays INTEGER, ms_played INTEGER)",
 )
-"""A play's start goes in as microseconds since 1970 and SQLite writes it as `sqlite_time`
-would (and its day number): formatting times is most of what binding a batch costs in Python."""
+_FILL_SQLITE_BATCH = f"""
+INSERT INTO {_SQLITE_BATCH}
+SELECT u, printf('%s.%06d', strftime('%Y-%m-%d %H:%M:%S', t / 1000000, 'unixepoch'), t % 1000000),
+i, m, s, t / 86400000000
+FROM (SELECT json_extract(value, '$[0]') AS u, json_extract(value, '$[1]') AS t,
+json_extract(value, '$[2]') AS i, json_extract(value, '$[3]') AS m,
+json_extract(value, '$[4]') AS s FROM json_each(?))
+"""
+"""The batch goes in as one JSON array of [user, start in microseconds since 1970, track, ms,
+source] and SQLite writes each start as `sqlite_time` would (and its day number): binding
+rows one by one, and formatting times in Python, cost more than the inserts."""
+_GROUP_SQLITE_DAYS = f"""
+INSERT INTO {_SQLITE_DAYS}
+SELECT discord_user_id, kind, day, item_id, COUNT(*), SUM(ms_played) FROM ({{items}}) AS i
+GROUP BY discord_user_id, kind, day, item_id
+"""
+"""A batch's plays per (user, kind, day, item), grouped once: `play_days`, `play_totals` and
+the per-guild boards read it."""
 
 _INSERT_PLAYS = (
     "INSERT INTO plays (discord_user_id, started_at, track_item_id, ms_played, source)"
     " SELECT discord_user_id, started_at, track_item_id, ms_played, source FROM {source}"
     " WHERE TRUE ON CONFLICT DO NOTHING"
 )
+
+
+def _as_json(plays: Sequence[PlayValues]) -> str:
+    return json.dumps([(u, (t - _EPOCH) // _MICROSECOND, i, m, s) for u, t, i, m, s in plays])
 
 
 async def store_plays(session: AsyncSession, plays: Sequence[PlayValues]) -> int:
@@ -154,34 +220,28 @@ async def store_plays(session: AsyncSession, plays: Sequence[PlayValues]) -> int
         )
         batch = [(r[0], r[1], int(r[2].timestamp() // 86_400), r[3]) for r in rows]
         if batch:
-            items = _BATCH_ITEMS.format(batch=_PG_BATCH, **_KINDS)
+            items = _PLAY_ITEMS.format(items=_BATCH_ITEMS.format(batch=_PG_BATCH, **_KINDS))
             columns = [list(column) for column in zip(*batch, strict=True)]
             await driver.execute(_ADD_DAYS.format(items=items), *columns)
             await driver.execute(_ADD_TOTALS.format(items=items), *columns)
             await _count_in_periods(session, items, columns)
         return len(rows)
-    await driver.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS play_batch (discord_user_id INTEGER, started_at TEXT,"
-        " track_item_id INTEGER, ms_played INTEGER, source INTEGER, day INTEGER)"
-    )
-    await driver.execute(f"DELETE FROM {_SQLITE_BATCH}")
-    await driver.executemany(
-        _FILL_SQLITE_BATCH,
-        [
-            (user, (started - _EPOCH) // _MICROSECOND, track, ms, source)
-            for user, started, track, ms, source in plays
-        ],
-    )
+    for create in _SQLITE_TEMP_TABLES:
+        await driver.execute(create)
+    await driver.execute(_FILL_SQLITE_BATCH, (await off_loop(len(plays), _as_json, plays),))
     cursor = await driver.execute(_INSERT_PLAYS.format(source=_SQLITE_BATCH))
     inserted = cursor.rowcount
     await cursor.close()
     if inserted != len(plays):
         raise RuntimeError("plays were written by another writer during record_plays")
     items = _BATCH_ITEMS.format(batch=_SQLITE_BATCH, **_KINDS)
-    await driver.execute(_ADD_DAYS.format(items=items))
-    await driver.execute(_ADD_TOTALS.format(items=items))
-    await _count_in_periods(session, items, [])
-    await driver.execute(f"DELETE FROM {_SQLITE_BATCH}")
+    await driver.execute(_GROUP_SQLITE_DAYS.format(items=items))
+    days = f"SELECT * FROM {_SQLITE_DAYS}"
+    await driver.execute(_UPSERT_DAYS.format(rows=_SQLITE_DAYS))
+    await driver.execute(_ADD_TOTALS.format(items=days))
+    await _count_in_periods(session, days, [])
+    for table in (_SQLITE_BATCH, _SQLITE_DAYS):
+        await driver.execute(f"DELETE FROM {table}")
     return inserted
 
 

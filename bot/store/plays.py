@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
@@ -64,7 +64,9 @@ from bot.store.play_catalog import (
     track_key,
 )
 from bot.store.play_writes import (
+    PlayKey,
     PlayValues,
+    off_loop,
     plays_between,
     store_plays,
     take_write_lock,
@@ -224,21 +226,6 @@ _CREDITS = (
 )
 
 
-_LENGTHS = select(CatalogTrack.item_id, CatalogTrack.duration_ms).where(
-    CatalogTrack.item_id.in_(PART)
-)
-
-
-async def track_lengths(session: AsyncSession, item_ids: Iterable[int]) -> dict[int, int | None]:
-    """Known length (None: unknown) of each of these catalog tracks."""
-    found: dict[int, int | None] = {}
-    connection = await session.connection()
-    for part in chunks(sorted(set(item_ids))):
-        rows = (await connection.execute(_LENGTHS, {"part": list(part)})).all()
-        found.update({item_id: duration for item_id, duration in rows})
-    return found
-
-
 async def _tracks_of(session: AsyncSession, item_ids: Sequence[int]) -> dict[int, _Track]:
     found: dict[int, _Track] = {}
     credits: dict[int, list[int]] = defaultdict(list)
@@ -333,7 +320,7 @@ def _signature(play: PlayIn) -> tuple[object, ...]:
     )
 
 
-_USER_TRACK_START = itemgetter(0, 2, 1)
+_START = itemgetter(1)
 
 
 def _length_ms(duration_ms: int | None, *plays_ms: int) -> int:
@@ -367,21 +354,53 @@ async def new_plays(
 ) -> list[PlayValues]:
     """The candidates that are neither stored already nor repeated within the batch;
     `durations` holds the known length of every candidate's track (None: unknown)."""
+    margin, windows = await off_loop(len(candidates), _margin_and_windows, candidates, durations)
+    near = await plays_between(session, windows)
+    return await off_loop(len(candidates), _fresh, candidates, durations, margin, near)
+
+
+def _margin_and_windows(
+    candidates: Sequence[PlayValues], durations: Mapping[int, int | None]
+) -> tuple[timedelta, list[tuple[Sequence[int], datetime, datetime]]]:
     known = [durations[track] or 0 for track in {c[2] for c in candidates}]
     unknown = [ms for _, _, track, ms, _ in candidates if not durations[track]]
     longest = max(max(known, default=0), max(unknown, default=0))  # the longest length
     margin = timedelta(milliseconds=max(longest, MIN_MARGIN_MS))
+    return margin, _windows(candidates, margin)
+
+
+def _fresh(
+    candidates: Sequence[PlayValues],
+    durations: Mapping[int, int | None],
+    margin: timedelta,
+    near: Sequence[PlayKey],
+) -> list[PlayValues]:
     seen: dict[tuple[int, int], list[tuple[datetime, int]]] = defaultdict(list)
-    for user, track_id, started, ms in await plays_between(session, _windows(candidates, margin)):
+    for user, track_id, started, ms in near:
         seen[(user, track_id)].append((started, ms))
     for starts in seen.values():
         starts.sort()
+    groups: dict[tuple[int, int], list[PlayValues]] = defaultdict(list)
+    for candidate in candidates:
+        groups[(candidate[0], candidate[2])].append(candidate)
     fresh: list[PlayValues] = []
-    for candidate in sorted(candidates, key=_USER_TRACK_START):
-        user, started_at, track_id, ms_played, _ = candidate
-        starts = seen[(user, track_id)]
-        if starts:
-            duration = durations[track_id]
+    for key, group in groups.items():
+        if len(group) > 1:
+            group.sort(key=_START)
+        duration = durations[key[1]]
+        stored = seen.get(key)
+        if stored is None and duration:
+            # Nothing stored near and one length: the nearest kept play is the last one kept.
+            length = timedelta(milliseconds=duration)
+            last: datetime | None = None
+            for candidate in group:
+                if last is None or candidate[1] - last >= length:
+                    fresh.append(candidate)
+                    last = candidate[1]
+            continue
+        starts = stored or []
+        for candidate in group:
+            _, started_at, _, ms_played, _ = candidate
             low = bisect.bisect_left(starts, (started_at - margin, -1))
             high = bisect.bisect_right(starts, (started_at + margin, 2**62))
             if any(
@@ -391,9 +410,7 @@ async def new_plays(
             ):
                 continue
             bisect.insort(starts, (started_at, ms_played))
-        else:
-            starts.append((started_at, ms_played))
-        fresh.append(candidate)
+            fresh.append(candidate)
     return fresh
 
 

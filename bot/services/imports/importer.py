@@ -35,7 +35,7 @@ from bot.services.imports.reader import HistoryReader
 from bot.services.imports.rows import SkipReason
 from bot.services.imports.sources import ZipLimits
 
-DEFAULT_BATCH_SIZE = 5_000
+DEFAULT_BATCH_SIZE = 10_000
 T = TypeVar("T")
 R = TypeVar("R")
 
