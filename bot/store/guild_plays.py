@@ -68,10 +68,12 @@ def today_number() -> int:
     return int(datetime.now(UTC).timestamp() // 86_400)
 
 
-def periods_sql(end_day: int) -> str:
-    """A subquery of (period, first_day) for the windows ending on `end_day`."""
+def periods_sql(end_day: int, *, all_time: bool = True) -> str:
+    """A subquery of (period, first_day) for the windows ending on `end_day` (the rolling
+    ones only, without `all_time`)."""
     rows = [f"SELECT {p} AS period, {end_day - p + 1} AS first_day" for p in ROLLING]
-    rows.append(f"SELECT {ALL_TIME}, {NO_START}")
+    if all_time:
+        rows.append(f"SELECT {ALL_TIME}, {NO_START}")
     return "(" + " UNION ALL ".join(rows) + ")"
 
 
@@ -187,11 +189,18 @@ async def prepare_delta(session: AsyncSession) -> None:
 
 def batch_delta_sql(items_sql: str, end_day: int) -> str:
     """Fill the delta from a batch of new plays: `items_sql` yields (discord_user_id, kind,
-    day, item_id, plays, ms_played) rows (bot/store/play_writes.py)."""
+    day, item_id, plays, ms_played) rows (bot/store/play_writes.py). All time is a plain
+    grouping; only rows inside the longest window meet the rolling periods (an imported
+    history is mostly older than that)."""
+    oldest = end_day - max(ROLLING) + 1
     return (
         f"INSERT INTO play_period_delta ({_DELTA_COLUMNS}) "
+        f"SELECT discord_user_id, kind, {ALL_TIME}, item_id, SUM(plays), SUM(ms_played) "
+        f"FROM ({items_sql}) AS i GROUP BY discord_user_id, kind, item_id "
+        "UNION ALL "
         "SELECT i.discord_user_id, i.kind, p.period, i.item_id, SUM(i.plays), SUM(i.ms_played) "
-        f"FROM ({items_sql}) AS i JOIN {periods_sql(end_day)} AS p ON i.day >= p.first_day "
+        f"FROM ({items_sql}) AS i JOIN {periods_sql(end_day, all_time=False)} AS p "
+        f"ON i.day >= p.first_day WHERE i.day >= {oldest} "
         "GROUP BY i.discord_user_id, i.kind, p.period, i.item_id"
     )
 

@@ -144,6 +144,14 @@ SELECT discord_user_id, kind, day, item_id, plays, ms_played FROM {rows} WHERE T
 ON CONFLICT (discord_user_id, kind, day, item_id) DO UPDATE SET
 plays = play_days.plays + excluded.plays, ms_played = play_days.ms_played + excluded.ms_played
 """
+_TOTALS_FROM_DELTA = f"""
+INSERT INTO play_totals (discord_user_id, kind, item_id, plays, ms_played)
+SELECT discord_user_id, kind, item_id, plays, ms_played FROM play_period_delta
+WHERE period = {guild_plays.ALL_TIME}
+ON CONFLICT (discord_user_id, kind, item_id) DO UPDATE SET
+plays = play_totals.plays + excluded.plays,
+ms_played = play_totals.ms_played + excluded.ms_played
+"""
 _KINDS = {"artist": 1, "track": 2, "album": 3}  # ItemKind values
 _SQLITE_BATCH = "temp.play_batch"
 _PG_BATCH = (
@@ -223,8 +231,8 @@ async def store_plays(session: AsyncSession, plays: Sequence[PlayValues]) -> int
             items = _PLAY_ITEMS.format(items=_BATCH_ITEMS.format(batch=_PG_BATCH, **_KINDS))
             columns = [list(column) for column in zip(*batch, strict=True)]
             await driver.execute(_ADD_DAYS.format(items=items), *columns)
-            await driver.execute(_ADD_TOTALS.format(items=items), *columns)
-            await _count_in_periods(session, items, columns)
+            if not await _count_in_periods(session, items, columns):
+                await driver.execute(_ADD_TOTALS.format(items=items), *columns)
         return len(rows)
     for create in _SQLITE_TEMP_TABLES:
         await driver.execute(create)
@@ -238,19 +246,24 @@ async def store_plays(session: AsyncSession, plays: Sequence[PlayValues]) -> int
     await driver.execute(_GROUP_SQLITE_DAYS.format(items=items))
     days = f"SELECT * FROM {_SQLITE_DAYS}"
     await driver.execute(_UPSERT_DAYS.format(rows=_SQLITE_DAYS))
-    await driver.execute(_ADD_TOTALS.format(items=days))
-    await _count_in_periods(session, days, [])
+    if not await _count_in_periods(session, days, []):
+        await driver.execute(_ADD_TOTALS.format(items=days))
     for table in (_SQLITE_BATCH, _SQLITE_DAYS):
         await driver.execute(f"DELETE FROM {table}")
     return inserted
 
 
-async def _count_in_periods(session: AsyncSession, items: str, columns: list[list[Any]]) -> None:
-    """The batch into the per-guild play boards (bot/store/guild_plays.py), once they exist."""
+async def _count_in_periods(session: AsyncSession, items: str, columns: list[list[Any]]) -> bool:
+    """The batch into `play_totals` and the per-guild play boards (bot/store/guild_plays.py),
+    once those exist: the delta's all-time rows are the batch grouped as `play_totals` wants
+    it, so they are added from there rather than grouped twice. False: no boards yet, the
+    caller adds the totals."""
     end = await guild_plays.window_day(session)
     if end is None:
-        return
+        return False
     await guild_plays.prepare_delta(session)
     _, driver = await _driver(session)
     await driver.execute(guild_plays.batch_delta_sql(items, end), *columns)
+    await driver.execute(_TOTALS_FROM_DELTA)
     await guild_plays.apply_delta(session, removes=False)
+    return True
