@@ -39,8 +39,12 @@ class BackgroundSpender:
             await asyncio.sleep(remaining)
 
     async def call(self, fetch: Callable[[], Awaitable[T]], *, max_pause: float | None = None) -> T:
-        """One Spotify request: never during a cooldown, always within the budget."""
-        await self.pause_for_cooldown(max_pause)
-        async with self.budget.spend():
+        """One Spotify request: never during a cooldown, always within the budget. A grant
+        that comes due during a cooldown is given up, not used when it ends: every task
+        waiting then would send at the same instant."""
+        while True:
             await self.pause_for_cooldown(max_pause)
-            return await fetch()
+            async with self.budget.spend():
+                if self._client.cooldown_remaining() > 0:
+                    continue
+                return await fetch()

@@ -4,7 +4,9 @@ one database, each with its own `SharedLimits`."""
 from __future__ import annotations
 
 import asyncio
+import bisect
 import itertools
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -12,7 +14,7 @@ import pytest
 
 from bot.db.engine import create_engine, make_session_factory
 from bot.db.migrate import upgrade_to_head
-from bot.services.limits import SharedLimits
+from bot.services.limits import SharedLimits, grant_spacing
 from bot.services.spending import BackgroundSpender
 from bot.spotify.client import SpotifyClient
 from bot.spotify.errors import RateLimited
@@ -104,7 +106,19 @@ async def test_commands_beyond_their_share_push_the_sync_back(deployment: Deploy
     async with sync.spend() as first:
         pass
 
-    assert first == START + 3 * (WINDOW / 10)
+    assert first == START + 3 * grant_spacing(WINDOW, 10)
+
+
+@pytest.mark.parametrize("budget", [2, 10, 100, 300])
+def test_grants_used_up_to_a_spacing_late_never_exceed_the_budget_in_a_window(budget: int) -> None:
+    spacing = grant_spacing(WINDOW, budget)
+    grants = [i * spacing for i in range(budget * 5)]
+    # the worst case: every other grant goes as late as it may (later ones are dropped)
+    sent = sorted(t + (spacing * 0.999 if i % 2 else 0.0) for i, t in enumerate(grants))
+    most = max(bisect.bisect_left(sent, start + WINDOW) - i for i, start in enumerate(sent))
+    assert most <= budget
+    if budget >= 10:
+        assert WINDOW / spacing >= 0.9 * budget  # the headroom stays small
 
 
 async def test_commands_within_their_share_leave_the_sync_alone(deployment: Deployment) -> None:
@@ -201,3 +215,28 @@ async def test_a_cooldown_seen_by_the_limits_holds_the_background_sources(
             assert spender.cooldown_remaining() > 20
         finally:
             await two.close()
+
+
+async def test_grants_that_come_due_in_a_cooldown_are_given_up_not_sent_together(
+    deployment: Deployment,
+) -> None:
+    """Tasks holding grants when a cooldown starts wait it out; each then takes a new grant,
+    so they go at their grants' times, not all at the instant the cooldown ends (the old
+    code sent all three within a millisecond)."""
+    sent: list[float] = []
+
+    async def fetch() -> None:
+        sent.append(time.monotonic())
+
+    async with aiohttp.ClientSession() as http:
+        client = SpotifyClient(http, api_url="http://127.0.0.1:9")
+        limits = deployment.process(0, sync_budget=10, window=1.0)
+        spender = BackgroundSpender(client, limits)
+        tasks = [asyncio.create_task(spender.call(fetch)) for _ in range(3)]
+        await asyncio.sleep(0)
+        client.hold_cooldown(0.4)
+        await asyncio.gather(*tasks)
+    spacing = grant_spacing(1.0, 10)
+    assert len(sent) == 3
+    # three grants span two spacings; the first may have gone up to one spacing late
+    assert sent[-1] - sent[0] >= spacing * 0.9
