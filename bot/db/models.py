@@ -485,13 +485,10 @@ class PlayDay(Base):
     ms_played: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
+        # Partial on track rows on PostgreSQL too (migration 0014): `postgresql_where` here
+        # would load SQLAlchemy's PostgreSQL dialect into every process, SQLite ones included.
         Index(
-            "ix_play_days_track",
-            "item_id",
-            "day",
-            "discord_user_id",
-            sqlite_where=text("kind = 2"),
-            postgresql_where=text("kind = 2"),
+            "ix_play_days_track", "item_id", "day", "discord_user_id", sqlite_where=text("kind = 2")
         ),
         {"sqlite_with_rowid": False},
     )
