@@ -2,10 +2,10 @@
 
 An import stores tens of thousands of plays a second, each adding about seven aggregate rows;
 binding that many rows through SQLAlchemy costs more than the database does. So checked plays
-go to the driver as tuples once, into a temporary table on SQLite (`executemany`) or as arrays
-on PostgreSQL (`unnest`), and the insert into `plays` and the grouping into the aggregates run
-as a few set statements in the database. Times are bound in the format SQLAlchemy stores on
-SQLite (`UTCDateTime`), so both paths read and compare the same text.
+go to the driver once, into a temporary table on SQLite (one JSON array, `json_each`) or as
+arrays on PostgreSQL (`unnest`), and the insert into `plays` and the grouping into the
+aggregates run as a few set statements in the database. Times are written in the format
+SQLAlchemy stores on SQLite (`UTCDateTime`), so both paths read and compare the same text.
 """
 
 from __future__ import annotations

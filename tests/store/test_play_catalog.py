@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -37,6 +38,17 @@ PLAYS = [
 ]
 
 
+@pytest.fixture
+async def recorded(
+    each_db_sessions: async_sessionmaker[AsyncSession],
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on a database holding `PLAYS`."""
+    async with each_db_sessions() as session:
+        await record_plays(session, PLAYS)
+        await session.commit()
+    return each_db_sessions
+
+
 async def _days_by_scan(
     session: AsyncSession, kind: ItemKind, item: int
 ) -> list[tuple[int, int, int, int]]:
@@ -49,12 +61,9 @@ async def _days_by_scan(
 
 
 async def test_an_artists_and_an_albums_day_rows_are_found_through_their_tracks(
-    each_db_sessions: async_sessionmaker[AsyncSession],
+    recorded: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with each_db_sessions() as session:
-        await record_plays(session, PLAYS)
-        await session.commit()
-    async with each_db_sessions() as session:
+    async with recorded() as session:
         for kind, name, primary in (
             (ItemKind.ARTIST, "Alpha", ""),
             (ItemKind.ARTIST, "Beta", ""),
@@ -97,14 +106,11 @@ async def _plan(session: AsyncSession, query: Select[int, int, int, int]) -> str
 
 
 async def test_day_rows_by_item_read_the_partial_track_index(
-    each_db_sessions: async_sessionmaker[AsyncSession],
+    recorded: async_sessionmaker[AsyncSession],
 ) -> None:
     """The kind is written into the statement: with a bound kind PostgreSQL's generic plan cannot
     use the partial index, and reading an artist's days would scan every member's rows."""
-    async with each_db_sessions() as session:
-        await record_plays(session, PLAYS)
-        await session.commit()
-    async with each_db_sessions() as session:
+    async with recorded() as session:
         track_days = select(PlayDay.discord_user_id, PlayDay.day, PlayDay.plays, PlayDay.ms_played)
         for query in (
             track_days.where(TRACK_DAYS, PlayDay.item_id == 1),
