@@ -123,35 +123,35 @@ _PLAY_ITEMS = (
     "SELECT discord_user_id, kind, day, item_id, 1 AS plays, ms_played FROM ({items}) AS p"
 )
 """`_BATCH_ITEMS` as the aggregates read it: (user, kind, day, item, plays, ms) rows."""
-_ADD_DAYS = """
-INSERT INTO play_days (discord_user_id, kind, day, item_id, plays, ms_played)
-SELECT discord_user_id, kind, day, item_id, SUM(plays), SUM(ms_played) FROM ({items}) AS i
-WHERE TRUE GROUP BY discord_user_id, kind, day, item_id
-ON CONFLICT (discord_user_id, kind, day, item_id) DO UPDATE SET
-plays = play_days.plays + excluded.plays, ms_played = play_days.ms_played + excluded.ms_played
-"""
-_ADD_TOTALS = """
-INSERT INTO play_totals (discord_user_id, kind, item_id, plays, ms_played)
-SELECT discord_user_id, kind, item_id, SUM(plays), SUM(ms_played) FROM ({items}) AS i
-WHERE TRUE GROUP BY discord_user_id, kind, item_id
-ON CONFLICT (discord_user_id, kind, item_id) DO UPDATE SET
-plays = play_totals.plays + excluded.plays,
-ms_played = play_totals.ms_played + excluded.ms_played
-"""
-_UPSERT_DAYS = """
-INSERT INTO play_days (discord_user_id, kind, day, item_id, plays, ms_played)
-SELECT discord_user_id, kind, day, item_id, plays, ms_played FROM {rows} WHERE TRUE
-ON CONFLICT (discord_user_id, kind, day, item_id) DO UPDATE SET
-plays = play_days.plays + excluded.plays, ms_played = play_days.ms_played + excluded.ms_played
-"""
-_TOTALS_FROM_DELTA = f"""
-INSERT INTO play_totals (discord_user_id, kind, item_id, plays, ms_played)
-SELECT discord_user_id, kind, item_id, plays, ms_played FROM play_period_delta
-WHERE period = {guild_plays.ALL_TIME}
-ON CONFLICT (discord_user_id, kind, item_id) DO UPDATE SET
-plays = play_totals.plays + excluded.plays,
-ms_played = play_totals.ms_played + excluded.ms_played
-"""
+_KEYS = {
+    "play_days": "discord_user_id, kind, day, item_id",
+    "play_totals": "discord_user_id, kind, item_id",
+}
+
+
+def _add_into(table: str, source: str, *, grouped: bool) -> str:
+    """Add the (key..., plays, ms_played) rows of `source` onto `table`'s rows; `grouped`:
+    they are one row per key already, else they are summed per key first."""
+    keys = _KEYS[table]
+    if grouped:
+        rows = f"SELECT {keys}, plays, ms_played FROM {source} WHERE TRUE"
+    else:
+        rows = (
+            f"SELECT {keys}, SUM(plays), SUM(ms_played) FROM ({source}) AS i"
+            f" WHERE TRUE GROUP BY {keys}"
+        )
+    return (
+        f"INSERT INTO {table} ({keys}, plays, ms_played) {rows}"
+        f" ON CONFLICT ({keys}) DO UPDATE SET plays = {table}.plays + excluded.plays,"
+        f" ms_played = {table}.ms_played + excluded.ms_played"
+    )
+
+
+_TOTALS_FROM_DELTA = _add_into(
+    "play_totals",
+    f"(SELECT * FROM play_period_delta WHERE period = {guild_plays.ALL_TIME}) AS d",
+    grouped=True,
+)
 _KINDS = {"artist": 1, "track": 2, "album": 3}  # ItemKind values
 _SQLITE_BATCH = "temp.play_batch"
 _PG_BATCH = (
@@ -230,9 +230,9 @@ async def store_plays(session: AsyncSession, plays: Sequence[PlayValues]) -> int
         if batch:
             items = _PLAY_ITEMS.format(items=_BATCH_ITEMS.format(batch=_PG_BATCH, **_KINDS))
             columns = [list(column) for column in zip(*batch, strict=True)]
-            await driver.execute(_ADD_DAYS.format(items=items), *columns)
+            await driver.execute(_add_into("play_days", items, grouped=False), *columns)
             if not await _count_in_periods(session, items, columns):
-                await driver.execute(_ADD_TOTALS.format(items=items), *columns)
+                await driver.execute(_add_into("play_totals", items, grouped=False), *columns)
         return len(rows)
     for create in _SQLITE_TEMP_TABLES:
         await driver.execute(create)
@@ -245,9 +245,9 @@ async def store_plays(session: AsyncSession, plays: Sequence[PlayValues]) -> int
     items = _BATCH_ITEMS.format(batch=_SQLITE_BATCH, **_KINDS)
     await driver.execute(_GROUP_SQLITE_DAYS.format(items=items))
     days = f"SELECT * FROM {_SQLITE_DAYS}"
-    await driver.execute(_UPSERT_DAYS.format(rows=_SQLITE_DAYS))
+    await driver.execute(_add_into("play_days", _SQLITE_DAYS, grouped=True))
     if not await _count_in_periods(session, days, []):
-        await driver.execute(_ADD_TOTALS.format(items=days))
+        await driver.execute(_add_into("play_totals", days, grouped=False))
     for table in (_SQLITE_BATCH, _SQLITE_DAYS):
         await driver.execute(f"DELETE FROM {table}")
     return inserted
