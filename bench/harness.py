@@ -327,3 +327,30 @@ class StoredLists:
 
     async def ensure(self, discord_user_id: int, time_range: str) -> None:
         return None
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of `pid` and every process under it (an import reads in a child), MB."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, grew = {pid}, True
+    while grew:
+        below = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= below
+        grew = bool(below)
+    return sum(_own_rss_kib(member) for member in tree) / 1024
+
+
+def _own_rss_kib(pid: int) -> int:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0  # ended meanwhile
+    for line in lines:
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0  # a zombie has no memory

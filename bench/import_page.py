@@ -47,6 +47,7 @@ from harness import (
     free_port,
     log_tail,
     member_ids,
+    rss_mb,
     start_process,
     stop_process,
     wait_ready,
@@ -111,13 +112,6 @@ def pad_to(path: Path, size: int) -> None:
             chunk = min(missing, 1 << 20)
             out.write(os.urandom(chunk))
             missing -= chunk
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
 
 
 @dataclass

@@ -34,8 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.db.engine import create_engine, make_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.domain import HistoryPlay
-from bot.services.imports import import_history, store_sink
+from bot.services.imports.importer import import_history
 from bot.services.imports.reader import HistoryReader
+from bot.services.imports.storing import store_sink
 from bot.store.play_imports import HistoryRecorder
 from sandbox.history_files import write_extended_zip
 

@@ -44,6 +44,7 @@ from harness import (
     free_port,
     log_tail,
     member_ids,
+    rss_mb,
     start_bot,
     stop_process,
     wait_ready,
@@ -100,13 +101,6 @@ def parse_args() -> Options:
     parser.add_argument("--database", help="an empty database's URL (default: a SQLite file)")
     a = parser.parse_args()
     return Options(a.members, a.listening, a.rate, a.seconds, a.commands, a.finished, a.database)
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
 
 
 def percentiles(values: list[float]) -> str:

@@ -21,7 +21,8 @@ from bot.services.community import CommunityService
 from bot.services.enrichment import TrackEnricher
 from bot.services.import_jobs import ImportJobs
 from bot.services.import_links import ImportLinks
-from bot.services.imports import ZipLimits, store_sink
+from bot.services.imports import ZipLimits
+from bot.services.imports.storing import store_sink
 from bot.services.library import LibraryService
 from bot.services.limits import SharedLimits
 from bot.services.linking import LinkingService

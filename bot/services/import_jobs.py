@@ -28,13 +28,12 @@ from bot.services.import_links import (
     hash_token,
     utcnow,
 )
-from bot.services.imports import (
+from bot.services.imports import ImportRefused, ZipLimits
+from bot.services.imports.importer import (
     ImportPhase,
     ImportProgress,
-    ImportRefused,
     ImportSummary,
     PlaySink,
-    ZipLimits,
     import_history,
 )
 

@@ -7,7 +7,7 @@ from datetime import datetime
 import discord
 
 from bot.services.import_jobs import ImportJob, JobState
-from bot.services.imports import ImportSummary
+from bot.services.imports.importer import ImportSummary
 from bot.ui.text import escape
 
 BUTTON_LABEL = "Open the upload page"

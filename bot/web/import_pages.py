@@ -12,7 +12,8 @@ from typing import Any
 
 from bot.services.import_jobs import BusyReason, ImportJob, JobState
 from bot.services.import_links import LinkProblem
-from bot.services.imports import ImportProblem, ImportSummary, SkipReason
+from bot.services.imports import ImportProblem, SkipReason
+from bot.services.imports.importer import ImportSummary
 from bot.web.import_upload import CSRF_FIELD, FILE_FIELD, UploadProblem
 
 PRIVACY_PAGE = "https://www.spotify.com/account/privacy/"

@@ -1,5 +1,5 @@
 """Plays in the real store, as import tests see them: how many a member has stored, and a gate
-that holds the store's import recorder open (to test what happens while an import runs)."""
+that holds an import between its batches (to test what happens while an import runs)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from bot.db.engine import Sessions
 from bot.db.models import CatalogTrack, Play, PlayDay, PlayTotal, TrackArtist
 from bot.domain import HistoryPlay, ItemKind
 from bot.services import container
-from bot.store.play_imports import HistoryRecorder
-from bot.store.plays import RecordResult, day_number, recent_plays
+from bot.services.imports.importer import PlaySink, RecordCount
+from bot.services.imports.storing import Recorder, store_sink
+from bot.store.plays import day_number, recent_plays
 
 ALL_PLAYS = 10_000_000
 
@@ -30,14 +31,14 @@ async def stored_plays(sessions: Sessions, discord_user_id: int) -> int:
 
 
 class StoreGate:
-    """Wraps `HistoryRecorder.record`: once `close()` was called, each call waits at the gate
-    until `open()`, then stores for real; `reached` is set when a call waits there."""
+    """Holds an import between its batches: once `close()` was called, each batch waits at
+    the gate, before its transaction, until `open()`, then is stored for real; `reached` is
+    set when a batch waits there."""
 
     def __init__(self) -> None:
         self._open = asyncio.Event()
         self._open.set()
         self.reached = asyncio.Event()
-        self._recorder = HistoryRecorder()
 
     def close(self) -> None:
         self._open.clear()
@@ -45,13 +46,14 @@ class StoreGate:
     def open(self) -> None:
         self._open.set()
 
-    async def record(
-        self, session: AsyncSession, discord_user_id: int, plays: Sequence[HistoryPlay]
-    ) -> RecordResult:
-        if not self._open.is_set():
-            self.reached.set()
-            await self._open.wait()
-        return await self._recorder.record(session, discord_user_id, plays)
+    def wrap(self, sink: PlaySink) -> PlaySink:
+        async def gated(discord_user_id: int, plays: Sequence[HistoryPlay], /) -> RecordCount:
+            if not self._open.is_set():
+                self.reached.set()
+                await self._open.wait()
+            return await sink(discord_user_id, plays)
+
+        return gated
 
 
 @pytest.fixture
@@ -59,7 +61,11 @@ def store_gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[StoreGate]:
     """Bots built while this fixture is active store imported plays through a StoreGate (ask
     for it before `world`, so the bot is built after it)."""
     gate = StoreGate()
-    monkeypatch.setattr(container, "HistoryRecorder", lambda: gate)
+
+    def gated_sink(sessions: Sessions, record: Recorder) -> PlaySink:
+        return gate.wrap(store_sink(sessions, record))
+
+    monkeypatch.setattr(container, "store_sink", gated_sink)
     yield gate
 
 

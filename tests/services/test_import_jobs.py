@@ -31,7 +31,9 @@ from bot.services.import_links import (
     LinkProblem,
     hash_token,
 )
-from bot.services.imports import ImportProblem, PlaySink, ZipLimits, store_sink
+from bot.services.imports import ImportProblem, ZipLimits
+from bot.services.imports.importer import PlaySink
+from bot.services.imports.storing import store_sink
 from bot.store.play_imports import HistoryRecorder
 from sandbox.history_files import write_account_json, write_extended_zip
 from tests.helpers.plays import StoreGate, stored_plays
@@ -254,7 +256,8 @@ async def test_cancelled_imports_delete_their_files(
 ) -> None:
     gate = StoreGate()
     gate.close()
-    jobs = make_jobs(links, tmp_path / "imports", store_sink(db_sessions, gate.record))
+    sink = gate.wrap(store_sink(db_sessions, HistoryRecorder().record))
+    jobs = make_jobs(links, tmp_path / "imports", sink)
     job = jobs.reserve(await links.open(await new_link(jobs)))
     written = write_extended_zip(job.folder / "h.zip", 300, seed=2)
     jobs.start(job, [written.path])

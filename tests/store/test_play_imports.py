@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Play, PlayDay, PlayTotal
 from bot.domain import HistoryPlay, PlayIn, PlaySource
-from bot.services.imports import import_history, store_sink
+from bot.services.imports.importer import import_history
+from bot.services.imports.storing import store_sink
 from bot.store.play_imports import HistoryRecorder
 from bot.store.plays import RecordResult, record_plays
 from sandbox.history_files import write_extended_zip

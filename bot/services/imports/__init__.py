@@ -1,29 +1,10 @@
 """Importing Spotify streaming-history files (extended history ZIPs and account-data JSON) as a
-member's plays: `import_history` is the use case, `ImportRefused` says why files cannot be."""
+member's plays: `importer.import_history` is the use case, `ImportRefused` says why files
+cannot be. The package itself holds only what the reading child needs too (see `child`): the
+use case, with asyncio, is imported from `importer`."""
 
 from bot.services.imports.errors import ImportProblem, ImportRefused
-from bot.services.imports.importer import (
-    ImportPhase,
-    ImportProgress,
-    ImportSummary,
-    PlaySink,
-    RecordCount,
-    import_history,
-    store_sink,
-)
 from bot.services.imports.rows import SkipReason
 from bot.services.imports.sources import ZipLimits
 
-__all__ = [
-    "ImportPhase",
-    "ImportProblem",
-    "ImportProgress",
-    "ImportRefused",
-    "ImportSummary",
-    "PlaySink",
-    "RecordCount",
-    "SkipReason",
-    "ZipLimits",
-    "import_history",
-    "store_sink",
-]
+__all__ = ["ImportProblem", "ImportRefused", "SkipReason", "ZipLimits"]

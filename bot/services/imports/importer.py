@@ -11,33 +11,28 @@ same files again adds exactly what is missing. A full parse-only first pass woul
 reading time to guard against a broken row inside a file whose ZIP CRC and ends check out,
 which Spotify's exports do not produce.
 
-Reading runs in one worker thread of the import's own, one batch at a time, so the event loop
-keeps serving members meanwhile (and one thread keeps the allocator to one arena). The thread
-reads the next batch while the event loop stores the current one: at most two batches are in
-memory, and JSON decoding overlaps the database's work (SQLite and asyncpg release the GIL).
+Reading runs in a child process of the import's own (`reading.ReadingProcess`), so decoding
+JSON never holds the GIL the event loop and the store need. The child reads the next batch
+while this process stores the current one: at most about two batches are in memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Generic, Protocol, TypeVar
+from typing import Protocol
 
-from bot.db.engine import Session, Sessions, session_scope
 from bot.domain import HistoryPlay
 from bot.services.imports.jsonstream import DEFAULT_CHUNK_CHARS
-from bot.services.imports.reader import HistoryReader
+from bot.services.imports.reading import ReadingProcess
 from bot.services.imports.rows import SkipReason
 from bot.services.imports.sources import ZipLimits
 
 DEFAULT_BATCH_SIZE = 10_000
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 class RecordCount(Protocol):
@@ -57,20 +52,6 @@ class PlaySink(Protocol):
     def __call__(
         self, discord_user_id: int, plays: Sequence[HistoryPlay], /
     ) -> Awaitable[RecordCount]: ...
-
-
-Recorder = Callable[[Session, int, Sequence[HistoryPlay]], Awaitable[RecordCount]]
-
-
-def store_sink(sessions: Sessions, record: Recorder) -> PlaySink:
-    """A sink that stores each batch with `record` (`bot.store.play_imports.HistoryRecorder`)
-    in a transaction of its own; plays grow the shared catalog, hence `shared_writes`."""
-
-    async def sink(discord_user_id: int, plays: Sequence[HistoryPlay], /) -> RecordCount:
-        async with session_scope(sessions, shared_writes=True) as session:
-            return await record(session, discord_user_id, plays)
-
-    return sink
 
 
 class ImportPhase(enum.Enum):
@@ -137,26 +118,34 @@ async def import_history(
             )
 
     added = duplicates = 0
-    reader = HistoryReader(files, limits=limits, chunk_chars=chunk_chars)
-    stats = reader.stats
-    batches = _InThread(reader.batches(batch_size))
-    reading: asyncio.Future[list[HistoryPlay] | None] | None = None
+    reading = ReadingProcess(
+        files, batch_size=batch_size, chunk_chars=chunk_chars, limits=limits or ZipLimits()
+    )
+    stats = reading.stats
+    next_batch: asyncio.Task[list[HistoryPlay] | None] | None = None
+
+    async def read() -> list[HistoryPlay] | None:
+        batch = await reading.next_batch()
+        report(ImportPhase.STORING)
+        return batch
+
     try:
         report(ImportPhase.CHECKING)
-        await batches.run(reader.check)
+        await reading.checked()
         report(ImportPhase.CHECKING)
-        reading = batches.step(_next_batch)
-        while (batch := await reading) is not None:
-            reading = batches.step(_next_batch)  # read the next batch while this one is stored
+        next_batch = asyncio.ensure_future(read())
+        while (batch := await next_batch) is not None:
+            next_batch = asyncio.ensure_future(read())  # read on while storing
             result = await sink(discord_user_id, batch)
             added += result.added
             duplicates += result.duplicates
             report(ImportPhase.STORING)
     finally:
-        if reading is not None and not reading.done():
-            await asyncio.gather(asyncio.shield(reading), return_exceptions=True)
-        await batches.close()
-    top = stats.top_artist
+        if next_batch is not None and not next_batch.done():
+            next_batch.cancel()
+            await asyncio.gather(next_batch, return_exceptions=True)
+        await reading.close()
+    top = reading.top_artist
     return ImportSummary(
         files=stats.files_total,
         plays_read=stats.plays,
@@ -168,31 +157,3 @@ async def import_history(
         top_artist_plays=top[1] if top else 0,
         skipped=dict(stats.skipped),
     )
-
-
-def _next_batch(batches: Iterator[list[HistoryPlay]]) -> list[HistoryPlay] | None:
-    return next(batches, None)
-
-
-class _InThread(Generic[T]):
-    """An iterator advanced in the import's own worker thread, one step at a time; closing
-    waits for a step still running (a cancelled import must not close files under it)."""
-
-    def __init__(self, iterator: Iterator[T]) -> None:
-        self._iterator = iterator
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import")
-
-    async def run(self, function: Callable[[], R]) -> R:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function)
-
-    def step(self, step: Callable[[Iterator[T]], R]) -> asyncio.Future[R]:
-        """Start `step` on the iterator in the thread; the future holds its result."""
-        return asyncio.get_running_loop().run_in_executor(
-            self._executor, lambda: step(self._iterator)
-        )
-
-    async def close(self) -> None:
-        close = getattr(self._iterator, "close", None)
-        if close is not None:
-            await asyncio.shield(self.run(close))
-        self._executor.shutdown(wait=False)

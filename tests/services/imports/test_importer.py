@@ -1,9 +1,10 @@
 import asyncio
 import json
-import threading
+import os
+import signal
 import zipfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,17 +13,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain import HistoryPlay
-from bot.services.imports import (
-    ImportPhase,
-    ImportProblem,
-    ImportProgress,
-    ImportRefused,
-    SkipReason,
-    ZipLimits,
-    import_history,
-    store_sink,
-)
-from bot.services.imports.reader import HistoryReader
+from bot.services.imports import ImportProblem, ImportRefused, SkipReason, ZipLimits
+from bot.services.imports.child import NICENESS
+from bot.services.imports.importer import ImportPhase, ImportProgress, import_history
+from bot.services.imports.reading import ReadingFailed
+from bot.services.imports.storing import store_sink
 from sandbox.history_files import (
     account_rows,
     extended_rows,
@@ -312,26 +307,84 @@ async def test_store_sink_commits_each_batch_on_its_own(
     assert stored == 50  # the first batch committed, the failing one rolled back
 
 
-async def test_the_next_batch_is_read_while_one_is_stored(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_the_next_batch_is_read_while_one_is_stored(tmp_path: Path) -> None:
     written = write_extended_zip(tmp_path / "my_spotify_data.zip", 1_000, seed=4)
-    second_read = threading.Event()
-    batches = HistoryReader.batches
+    read: list[int] = []
+    read_on = asyncio.Event()
 
-    def watched(self: HistoryReader, size: int) -> Iterator[list[HistoryPlay]]:
-        for number, batch in enumerate(batches(self, size)):
-            if number == 1:
-                second_read.set()
-            yield batch
+    def follow(progress: ImportProgress) -> None:
+        read.append(progress.plays_read)
+        if progress.plays_read >= 200:
+            read_on.set()
 
-    monkeypatch.setattr(HistoryReader, "batches", watched)
     sink = DedupingSink()
 
     async def storing_waits_for_the_reader(user: int, plays: Sequence[HistoryPlay], /) -> Result:
         if sink.calls == 0:
-            assert await asyncio.to_thread(second_read.wait, 10), "reading waited for storing"
+            await asyncio.wait_for(read_on.wait(), 10)  # "reading waited for storing"
         return await sink(user, plays)
 
-    summary = await import_history(USER, written.path, storing_waits_for_the_reader, batch_size=100)
+    summary = await import_history(
+        USER, written.path, storing_waits_for_the_reader, follow, batch_size=100
+    )
     assert summary.added == written.counted
+    assert read[-1] == summary.plays_read
+
+
+async def test_a_reading_process_that_dies_fails_the_import_and_keeps_what_was_stored(
+    tmp_path: Path,
+) -> None:
+    written = write_extended_zip(tmp_path / "my_spotify_data.zip", 20_000, seed=4)  # > a pipe
+    sink = DedupingSink()
+
+    async def kill_the_reader_on_the_second_batch(
+        user: int, plays: Sequence[HistoryPlay], /
+    ) -> Result:
+        if sink.calls == 1:
+            for child in _children():
+                os.kill(child, signal.SIGKILL)
+        return await sink(user, plays)
+
+    with pytest.raises(ReadingFailed):
+        await import_history(
+            USER, written.path, kill_the_reader_on_the_second_batch, batch_size=100
+        )
+    assert 100 <= len(sink.plays) < written.counted
+    assert _children() == []
+
+
+async def test_a_cancelled_import_stops_its_reading_process(tmp_path: Path) -> None:
+    written = write_extended_zip(tmp_path / "my_spotify_data.zip", 1_000, seed=4)
+    storing = asyncio.Event()
+
+    async def stalls(user: int, plays: Sequence[HistoryPlay], /) -> Result:
+        storing.set()
+        await asyncio.sleep(3600)
+        raise AssertionError("not reached")
+
+    task = asyncio.create_task(import_history(USER, written.path, stalls, batch_size=100))
+    await asyncio.wait_for(storing.wait(), 10)
+    (child,) = _children()
+    assert _niceness(child) == _niceness(os.getpid()) + NICENESS  # the bot goes first
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert _children() == []
+
+
+def _niceness(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+def _children() -> list[int]:
+    """This process's child processes that are still alive (Linux /proc)."""
+    me = os.getpid()
+    found = []
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me and fields[0] != "Z":
+            found.append(int(status.parent.name))
+    return found
