@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -180,14 +182,18 @@ async def lock_shared_writes(session: AsyncSession) -> None:
 
 @asynccontextmanager
 async def session_scope(
-    factory: Sessions, *, shared_writes: bool = False
+    factory: Sessions, *, shared_writes: bool = False, mostly_reads: bool = False
 ) -> AsyncIterator[AsyncSession]:
     """One unit of work: commit when the block succeeds, roll back when it raises.
 
     `shared_writes` takes `lock_shared_writes` before anything else, for a unit that writes
-    catalog or score rows besides rows of its own member.
+    catalog or score rows besides rows of its own member. Writers of this process take turns
+    before they take a connection (`_writers_turn`): shared writers always, every unit on
+    SQLite, but for `mostly_reads` (a read that writes once in a while, which would otherwise
+    wait for every writer before it).
     """
-    async with factory() as session:
+    turn = shared_writes or (not mostly_reads and _dialect(factory) == "sqlite")
+    async with _writers_turn(factory) if turn else contextlib.nullcontext(), factory() as session:
         try:
             if shared_writes:
                 await lock_shared_writes(session)
@@ -196,6 +202,30 @@ async def session_scope(
             await session.rollback()
             raise
         await session.commit()
+
+
+_WRITERS: weakref.WeakKeyDictionary[Sessions, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _writers_turn(factory: Sessions) -> asyncio.Lock:
+    """The lock the writers of this process take in turn, one per session factory.
+
+    They would take turns anyway, on the database's lock (SQLite has one writer; shared
+    writers take `lock_shared_writes`), but waiting there each would hold a pooled connection,
+    and a few writers waiting behind a long one (a batch of an import) would leave none for
+    the reads that answer members' commands."""
+    loop = asyncio.get_running_loop()
+    held = _WRITERS.get(factory)
+    if held is None or held[0] is not loop:
+        held = _WRITERS[factory] = (loop, asyncio.Lock())
+    return held[1]
+
+
+def _dialect(factory: Sessions) -> str | None:
+    bind = factory.kw.get("bind")
+    return bind.dialect.name if bind is not None else None
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -93,7 +93,7 @@ class PlayRankingService:
     async def board(
         self, guild_id: int, kind: ItemKind, period: Period, offset: int = 0, limit: int = 10
     ) -> PlayBoard:
-        async with session_scope(self._sessions) as session:  # may roll the windows
+        async with session_scope(self._sessions, mostly_reads=True) as session:  # may roll
             return await store.guild_board(session, guild_id, kind, period, offset, limit)
 
     async def member_top(
@@ -125,7 +125,7 @@ class PlayRankingService:
     ) -> PlayWhoKnows:
         """Members by their plays of the item in the period, then members who have it only in
         their top lists (last 6 months; albums have no top lists of their own)."""
-        async with session_scope(self._sessions) as session:  # may roll the windows
+        async with session_scope(self._sessions, mostly_reads=True) as session:  # may roll
             listeners = await store.item_listeners(
                 session, guild_id, item.kind, item.item_id, period, limit
             )

@@ -208,3 +208,67 @@ def test_only_deadlocks_and_serialization_failures_are_retryable(
     error: BaseException, retryable: bool
 ) -> None:
     assert is_retryable_conflict(error) is retryable
+
+
+async def test_writers_wait_for_their_turn_without_holding_a_connection(tmp_path: Path) -> None:
+    """On SQLite a writer waiting for the database's one write lock would hold a pooled
+    connection: five of them behind a long write would leave none for reads."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'turns.db'}")
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    long_write_started, finish_long_write = asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+
+    async def long_write() -> None:
+        async with session_scope(sessions) as session:
+            await session.execute(text("CREATE TABLE t (n INTEGER)"))
+            long_write_started.set()
+            await finish_long_write.wait()
+        order.append("long")
+
+    async def short_write(n: int) -> None:
+        async with session_scope(sessions) as session:
+            await session.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+        order.append(f"short {n}")
+
+    try:
+        first = asyncio.create_task(long_write())
+        await long_write_started.wait()
+        waiting = [asyncio.create_task(short_write(n)) for n in range(SQLITE_POOL["pool_size"])]
+        await asyncio.sleep(0.05)
+        assert engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+        async with sessions() as session:  # a read still gets a connection at once
+            assert await session.scalar(text("SELECT 1")) == 1
+        async with session_scope(sessions, mostly_reads=True) as session:
+            assert await session.scalar(text("SELECT 2")) == 2
+        assert order == []
+        finish_long_write.set()
+        await asyncio.gather(first, *waiting)
+        assert order == ["long", *(f"short {n}" for n in range(SQLITE_POOL["pool_size"]))]
+        async with sessions() as session:
+            assert await session.scalar(text("SELECT count(*) FROM t")) == 5
+    finally:
+        await engine.dispose()
+
+
+async def test_on_postgresql_only_shared_writers_take_turns(
+    each_db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    engine = each_db_sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writers all take turns (the test above)")
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(shared: bool) -> None:
+        async with session_scope(each_db_sessions, shared_writes=shared):
+            holding.set()
+            await release.wait()
+
+    first = asyncio.create_task(hold(shared=True))
+    await holding.wait()
+    async with session_scope(each_db_sessions) as session:  # not kept waiting
+        assert await session.scalar(text("SELECT 1")) == 1
+    second = asyncio.create_task(hold(shared=True))
+    await asyncio.sleep(0.05)
+    assert engine.pool.checkedout() == 1  # the second shared writer waits without one
+    release.set()
+    await asyncio.gather(first, second)
