@@ -188,9 +188,9 @@ async def session_scope(
 
     `shared_writes` takes `lock_shared_writes` before anything else, for a unit that writes
     catalog or score rows besides rows of its own member. Writers of this process take turns
-    before they take a connection (`_writers_turn`): shared writers always, every unit on
-    SQLite, but for `mostly_reads` (a read that writes once in a while, which would otherwise
-    wait for every writer before it).
+    before they take a connection (`_writers_turn`): shared writers on every database, and
+    every unit on SQLite except a `mostly_reads` one (a read that writes once in a while,
+    which would otherwise wait for every writer before it).
     """
     turn = shared_writes or (not mostly_reads and _dialect(factory) == "sqlite")
     async with _writers_turn(factory) if turn else contextlib.nullcontext(), factory() as session:

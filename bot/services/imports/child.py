@@ -76,9 +76,7 @@ def serve(source: BinaryIO, sink: BinaryIO) -> None:
     )
 
     def send(frame: Frame) -> None:
-        body = encoder.encode(frame)
-        sink.write(LENGTH.pack(len(body)))
-        sink.write(body)
+        sink.write(framed(encoder.encode(frame)))
         sink.flush()
 
     try:
