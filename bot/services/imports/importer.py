@@ -145,7 +145,7 @@ async def import_history(
             next_batch.cancel()
             await asyncio.gather(next_batch, return_exceptions=True)
         await reading.close()
-    top = reading.top_artist
+    top = stats.top_artist
     return ImportSummary(
         files=stats.files_total,
         plays_read=stats.plays,

@@ -54,7 +54,7 @@ class ReadingProcess:
         self._process: asyncio.subprocess.Process | None = None
         self._decoder = msgspec.msgpack.Decoder(Frame)
         self.stats = ReadStats()
-        self.top_artist: tuple[str, int] | None = None
+        """The child's counts as of its last frame; of `artists` only the top one travels."""
 
     async def checked(self) -> None:
         """Start the child and wait until every file passed the check (ImportRefused if
@@ -108,7 +108,8 @@ class ReadingProcess:
         stats.first_play = counts.first_play
         stats.last_play = counts.last_play
         if counts.top_artist is not None:
-            self.top_artist = counts.top_artist
+            name, plays = counts.top_artist
+            stats.artists = Counter({name: plays})
 
     async def close(self) -> None:
         process = self._process
