@@ -2,7 +2,7 @@
 
 An import stores tens of thousands of plays a second, each adding about seven aggregate rows;
 binding that many rows through SQLAlchemy costs more than the database does. So checked plays
-go to the driver once, into a temporary table on SQLite (one JSON array, `json_each`) or as
+go to the driver once, into a temporary table on SQLite (`executemany` of plain tuples) or as
 arrays on PostgreSQL (`unnest`), and the insert into `plays` and the grouping into the
 aggregates run as a few set statements in the database. Times are written in the format
 SQLAlchemy stores on SQLite (`UTCDateTime`), so both paths read and compare the same text.
@@ -179,16 +179,13 @@ _SQLITE_TEMP_TABLES = (
     " day INTEGER, item_id INTEGER, plays INTEGER, ms_played INTEGER)",
 )
 _FILL_SQLITE_BATCH = f"""
-INSERT INTO {_SQLITE_BATCH}
-SELECT u, printf('%s.%06d', strftime('%Y-%m-%d %H:%M:%S', t / 1000000, 'unixepoch'), t % 1000000),
-i, m, s, t / 86400000000
-FROM (SELECT json_extract(value, '$[0]') AS u, json_extract(value, '$[1]') AS t,
-json_extract(value, '$[2]') AS i, json_extract(value, '$[3]') AS m,
-json_extract(value, '$[4]') AS s FROM json_each(?))
+INSERT INTO {_SQLITE_BATCH} VALUES (?1,
+printf('%s.%06d', strftime('%Y-%m-%d %H:%M:%S', ?2 / 1000000, 'unixepoch'), ?2 % 1000000),
+?3, ?4, ?5, ?2 / 86400000000)
 """
-"""The batch goes in as one JSON array of [user, start in microseconds since 1970, track, ms,
-source] and SQLite writes each start as `sqlite_time` would (and its day number): binding
-rows one by one, and formatting times in Python, cost more than the inserts."""
+"""One row of the batch from (user, start in microseconds since 1970, track, ms, source):
+SQLite writes the start as `sqlite_time` would, and its day number; formatting times in
+Python costs more than the inserts."""
 _GROUP_SQLITE_DAYS = f"""
 INSERT INTO {_SQLITE_DAYS}
 SELECT discord_user_id, kind, day, item_id, COUNT(*), SUM(ms_played) FROM ({{items}}) AS i
@@ -204,8 +201,8 @@ _INSERT_PLAYS = (
 )
 
 
-def _as_json(plays: Sequence[PlayValues]) -> str:
-    return json.dumps([(u, (t - _EPOCH) // _MICROSECOND, i, m, s) for u, t, i, m, s in plays])
+def _as_rows(plays: Sequence[PlayValues]) -> list[tuple[int, int, int, int, int]]:
+    return [(u, (t - _EPOCH) // _MICROSECOND, i, m, s) for u, t, i, m, s in plays]
 
 
 async def store_plays(session: AsyncSession, plays: Sequence[PlayValues]) -> int:
@@ -236,7 +233,7 @@ async def store_plays(session: AsyncSession, plays: Sequence[PlayValues]) -> int
         return len(rows)
     for create in _SQLITE_TEMP_TABLES:
         await driver.execute(create)
-    await driver.execute(_FILL_SQLITE_BATCH, (await off_loop(len(plays), _as_json, plays),))
+    await driver.executemany(_FILL_SQLITE_BATCH, await off_loop(len(plays), _as_rows, plays))
     cursor = await driver.execute(_INSERT_PLAYS.format(source=_SQLITE_BATCH))
     inserted = cursor.rowcount
     await cursor.close()
