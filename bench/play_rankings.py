@@ -12,7 +12,8 @@ made afterwards; the per-guild tables are then built by `guild_plays.rebuild` (s
 over those tables), not through `record_plays`. Raw `plays` are not generated for the members:
 their size per million plays is measured on a sample of 200,000 raw rows. The maintenance
 figure does go through `record_plays`: one more day of P plays for every member, in batches of
-200 plays, keeping every aggregate current.
+200 plays, keeping every aggregate current; on PostgreSQL it is the database's own time
+(`pg_stat_database.active_time`), on SQLite the wall clock (SQLite runs in the process).
 
 Prints the median over --repeat runs of: /leaderboard artists|tracks|albums for each period,
 page 1 and a deep page; /whoknows for a popular and a rare artist, track and album in each
@@ -400,9 +401,21 @@ async def measure(sessions: async_sessionmaker[Any], args: argparse.Namespace) -
     print(f"  slowest median: {worst:.1f} ms (target <= {TARGET_MS:.0f} ms)", flush=True)
 
 
-async def one_more_day(
-    sessions: async_sessionmaker[Any], args: argparse.Namespace, rng: random.Random
-) -> None:
+async def database_seconds(engine: AsyncEngine) -> float | None:
+    """PostgreSQL's time spent executing statements in this database so far
+    (`pg_stat_database.active_time`), once the pool's sessions have ended and reported it;
+    None on SQLite, which runs inside this process (there the wall clock is the figure)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    await engine.dispose()
+    async with engine.connect() as connection:
+        value = await connection.scalar(
+            text("SELECT active_time FROM pg_stat_database WHERE datname = current_database()")
+        )
+    return float(value) / 1000
+
+
+async def one_more_day(engine: AsyncEngine, args: argparse.Namespace, rng: random.Random) -> None:
     start = datetime.now(UTC) + timedelta(hours=1)
     day = [
         PlayIn(
@@ -420,16 +433,25 @@ async def one_more_day(
         for m in range(args.members)
         for t in [rng.randrange(args.tracks)]
     ]
+    sessions = make_session_factory(engine)
+    database_before = await database_seconds(engine)
     started = time.perf_counter()
     for i in range(0, len(day), 200):
         async with session_scope(sessions, shared_writes=True) as session:
             await record_plays(session, day[i : i + 200])
-    seconds = time.perf_counter() - started
+    wall = seconds = time.perf_counter() - started
+    database_after = await database_seconds(engine)
+    if database_before is not None and database_after is not None:
+        seconds = database_after - database_before
+        measured = f"{seconds:.2f} s of PostgreSQL time (active_time), {wall:.2f} s wall"
+    else:
+        measured = f"{seconds:.2f} s wall, nearly all of it in SQLite"
+    scaled = seconds * 60_000 / len(day)
     print(
         f"  a day of plays for every member through record_plays ({len(day):,} plays, "
-        f"batches of 200): {seconds:.2f} s wall (target <= {TARGET_DAY_SECONDS:.0f} s "
-        f"of DB time for 60k: {'ok' if seconds * 60_000 / len(day) <= 5 else 'OVER'} "
-        f"scaled to 60k)",
+        f"batches of 200): {measured}; scaled to 60k: {scaled:.1f} s "
+        f"(target <= {TARGET_DAY_SECONDS:.0f} s of database time: "
+        f"{'ok' if scaled <= TARGET_DAY_SECONDS else 'OVER'})",
         flush=True,
     )
 
@@ -507,7 +529,7 @@ async def run_backend(url: str, args: argparse.Namespace) -> None:
         await print_sizes(engine, plays)
         await measure(sessions, args)
         print(f"  daily rollover of the windows: {await rollover(sessions):.2f} s", flush=True)
-        await one_more_day(sessions, args, rng)
+        await one_more_day(engine, args, rng)
     finally:
         await engine.dispose()
 
