@@ -45,9 +45,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.db.engine import create_engine, make_session_factory, session_scope
 from bot.db.migrate import upgrade_to_head
-from bot.db.models import CatalogItem, CatalogTrack, GuildMember, PlayDay, PlayTotal, TrackArtist
+from bot.db.models import (
+    CatalogItem,
+    CatalogName,
+    CatalogTrack,
+    GuildMember,
+    PlayDay,
+    PlayTotal,
+    TrackArtist,
+)
 from bot.domain import ItemKind, Period, PlayIn, PlaySource
 from bot.store import guild_plays
+from bot.store.play_catalog import album_key, artist_key, track_key
 from bot.store.play_rankings import guild_board, item_listeners
 from bot.store.play_writes import sqlite_time
 from bot.store.plays import day_number, record_plays
@@ -119,6 +128,18 @@ class Catalog:
             yield row(self.first_artist + a, ARTIST, f"Artist {a}")
         for b in range(self.albums):
             yield row(self.first_album + b, ALBUM, f"Album {b}")
+
+    def names(self) -> Iterator[dict[str, Any]]:
+        """The name keys `record_plays` registers for these items, so that plays given by
+        name (as `one_more_day`'s are) find them as in a catalog grown by recording."""
+        keys: dict[tuple[int, str], int] = {}
+        for t in range(self.tracks):
+            title, artist = f"Track {t}", f"Artist {t % self.artists}"
+            keys[(TRACK, track_key(title, artist))] = self.track(t)
+            keys[(ARTIST, artist_key(artist))] = self.artist(t)
+            keys[(ALBUM, album_key(f"Album {t // 10}", artist))] = self.album(t)
+        for (kind, key), item_id in keys.items():
+            yield {"kind": kind, "name_key": key, "item_id": item_id}
 
 
 def chunked(rows: Iterator[dict[str, Any]], size: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
@@ -242,6 +263,8 @@ async def fill(
     async with engine.begin() as connection:
         for batch in chunked(catalog.rows(now)):
             await connection.execute(insert(CatalogItem), batch)
+        for batch in chunked(catalog.names()):
+            await connection.execute(insert(CatalogName), batch)
         for batch in chunked(
             {"item_id": catalog.track(t), "album_item_id": catalog.album(t), "duration_ms": 200_000}
             for t in range(catalog.tracks)
