@@ -17,7 +17,6 @@ Members whose link predates the listening scopes are never claimed (see bot/stor
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from collections import Counter
@@ -25,18 +24,22 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from bot.db.engine import Sessions, is_retryable_conflict, session_scope
-from bot.domain import LinkBroken, LinkStatus, NotLinked, PlayIn, PlaySource
+from bot.db.engine import Sessions, session_scope
+from bot.domain import PlayIn, PlaySource
 from bot.services.accounts import AccountService
-from bot.services.spending import BackgroundSpender
-from bot.spotify.errors import (
-    InvalidGrant,
-    MissingScope,
-    NotAllowListed,
-    QuotaExceeded,
-    RateLimited,
-    SpotifyError,
+from bot.services.member_turns import (
+    IDLE_POLL_SECONDS,
+    MIN_IDLE_SECONDS,
+    Backoff,
+    LeaseLost,
+    Quota,
+    Turn,
+    retry_collisions,
+    run_passes,
+    take_turn,
 )
+from bot.services.spending import BackgroundSpender
+from bot.spotify.errors import MissingScope
 from bot.spotify.models import PlayHistory, RecentPlays
 from bot.spotify.paging import PAGE_SIZE
 from bot.store.plays import record_plays
@@ -56,10 +59,6 @@ MAX_INTERVAL = timedelta(hours=2)
 MAX_PAGES = 5
 DEFAULT_LEASE = timedelta(minutes=10)
 DEFAULT_CONCURRENCY = 4
-RETRY_BACKOFF = timedelta(minutes=2)
-IDLE_POLL_SECONDS = 60.0
-MIN_IDLE_SECONDS = 1.0
-STORE_ATTEMPTS = 3
 
 MayRecord = Callable[[int], Awaitable[bool]]
 
@@ -71,8 +70,12 @@ class PollOutcome(StrEnum):
     SKIPPED = "skipped"  # taken over by another process, or the link went away
 
 
-class _LeaseLost(Exception):
-    pass
+_OUTCOMES = {
+    Turn.DONE: PollOutcome.POLLED,
+    Turn.DEFERRED: PollOutcome.DEFERRED,
+    Turn.STOPPED: PollOutcome.STOPPED,
+    Turn.SKIPPED: PollOutcome.SKIPPED,
+}
 
 
 def _now() -> datetime:
@@ -139,26 +142,13 @@ class RecentlyPlayedPoller:
         self._concurrency = concurrency
         self._lease = lease
         self._stopping = asyncio.Event()
-        self._failures: dict[int, int] = {}
+        self._backoff = Backoff(MAX_INTERVAL)
         self._writing = asyncio.Lock()
 
     async def run_forever(self) -> None:
         """Poll due members pass after pass until stopped or cancelled, sleeping between
         passes until the next member is due (at most a minute)."""
-        while not self._stopping.is_set():
-            try:
-                outcomes = await self.run_once()
-                if outcomes:
-                    log.info(
-                        "recently-played pass: %s",
-                        ", ".join(f"{k} {v}" for k, v in outcomes.items()),
-                    )
-                delay = await self._idle_seconds()
-            except Exception:
-                log.exception("recently-played pass failed")
-                delay = IDLE_POLL_SECONDS
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), delay)
+        await run_passes(self.run_once, self._idle_seconds, self._stopping, what="recently-played")
 
     def stop(self) -> None:
         self._stopping.set()
@@ -166,18 +156,10 @@ class RecentlyPlayedPoller:
     async def run_once(self, max_members: int | None = None) -> Counter[PollOutcome]:
         """Poll members until none is due (or `max_members` were claimed)."""
         outcomes: Counter[PollOutcome] = Counter()
-        remaining = [max_members]
-
-        def take() -> bool:
-            if remaining[0] is None:
-                return True
-            if remaining[0] <= 0:
-                return False
-            remaining[0] -= 1
-            return True
+        quota = Quota(max_members)
 
         async def work() -> None:
-            while take() and not self._stopping.is_set():
+            while quota.take() and not self._stopping.is_set():
                 await self._spender.pause_for_cooldown()
                 claim = await self._claim()
                 if claim is None:
@@ -195,39 +177,26 @@ class RecentlyPlayedPoller:
             return await claim_most_overdue_poll(session, now, now + self._lease)
 
     async def _poll(self, claim: PollClaim) -> PollOutcome:
-        user_id = claim.discord_user_id
-        try:
-            plays, cursor, full = await self._fetch(claim)
+        async def work() -> Turn:
+            try:
+                plays, cursor, full = await self._fetch(claim)
+            except MissingScope:
+                log.info("member %s did not grant recently-played after all", user_id)
+                await self._put_back(claim, MAX_INTERVAL)
+                return Turn.DEFERRED
             await self._store(claim, plays, cursor, full)
-        except _LeaseLost:
-            return PollOutcome.SKIPPED
-        except NotLinked:
-            return PollOutcome.SKIPPED
-        except (InvalidGrant, LinkBroken):
-            self._failures.pop(user_id, None)
-            return PollOutcome.STOPPED
-        except NotAllowListed:
-            self._failures.pop(user_id, None)
-            await self._accounts.mark(user_id, LinkStatus.NOT_ALLOWED)
-            return PollOutcome.STOPPED
-        except MissingScope:
-            log.info("member %s did not grant recently-played after all", user_id)
-            await self._put_back(claim, MAX_INTERVAL)
-            return PollOutcome.DEFERRED
-        except (RateLimited, QuotaExceeded) as exc:
-            wait = timedelta(seconds=max(exc.retry_after or 0.0, MIN_IDLE_SECONDS))
-            await self._put_back(claim, wait)
-            return PollOutcome.DEFERRED
-        except SpotifyError as exc:
-            log.warning("recently-played of member %s failed: %s", user_id, type(exc).__name__)
-            await self._put_back(claim, self._backoff(user_id))
-            return PollOutcome.DEFERRED
-        except Exception:
-            log.exception("recently-played of member %s failed", user_id)
-            await self._put_back(claim, self._backoff(user_id))
-            return PollOutcome.DEFERRED
-        self._failures.pop(user_id, None)
-        return PollOutcome.POLLED
+            return Turn.DONE
+
+        user_id = claim.discord_user_id
+        turn = await take_turn(
+            user_id,
+            work,
+            accounts=self._accounts,
+            backoff=self._backoff,
+            put_back=functools.partial(self._put_back, claim),
+            what="recently-played",
+        )
+        return _OUTCOMES[turn]
 
     async def _fetch(self, claim: PollClaim) -> tuple[list[PlayHistory], int | None, bool]:
         """The plays after the member's cursor, oldest first, the new cursor, and whether a
@@ -261,7 +230,7 @@ class RecentlyPlayedPoller:
                 session, claim.discord_user_id, claim.lease_until, due_at=renewed
             )
         if not held:
-            raise _LeaseLost()
+            raise LeaseLost()
         claim.lease_until = renewed
 
     def _due_after(self, claim: PollClaim, plays: list[PlayHistory], full: bool) -> timedelta:
@@ -283,41 +252,31 @@ class RecentlyPlayedPoller:
         record = bool(plays) and await self._may_record(user_id)
         found = [play_from_history(user_id, play) for play in plays] if record else []
         interval = self._due_after(claim, plays, full)
-        for attempt in range(1, STORE_ATTEMPTS + 1):
-            try:
-                async with self._writing:
-                    now = self._clock()
-                    async with session_scope(self._sessions, shared_writes=True) as session:
-                        held = await update_poll_claimed(
-                            session,
-                            user_id,
-                            claim.lease_until,
-                            due_at=now + interval,
-                            after_ms=cursor,
-                            polled_at=now,
-                        )
-                        if not held:
-                            raise _LeaseLost()
-                        if found:
-                            await record_plays(session, found)
-                return
-            except _LeaseLost:
-                raise
-            except Exception as exc:
-                if attempt == STORE_ATTEMPTS or not is_retryable_conflict(exc):
-                    raise
-                log.info("storing plays of member %s collided; retrying", user_id)
+
+        async def store() -> None:
+            async with self._writing:
+                now = self._clock()
+                async with session_scope(self._sessions, shared_writes=True) as session:
+                    held = await update_poll_claimed(
+                        session,
+                        user_id,
+                        claim.lease_until,
+                        due_at=now + interval,
+                        after_ms=cursor,
+                        polled_at=now,
+                    )
+                    if not held:
+                        raise LeaseLost()
+                    if found:
+                        await record_plays(session, found)
+
+        await retry_collisions(store, what=f"storing plays of member {user_id}")
 
     async def _put_back(self, claim: PollClaim, wait: timedelta) -> None:
         async with session_scope(self._sessions) as session:
             await update_poll_claimed(
                 session, claim.discord_user_id, claim.lease_until, due_at=self._clock() + wait
             )
-
-    def _backoff(self, user_id: int) -> timedelta:
-        failures = self._failures.get(user_id, 0) + 1
-        self._failures[user_id] = failures
-        return min(MAX_INTERVAL, RETRY_BACKOFF * 2 ** (failures - 1))
 
     async def _idle_seconds(self) -> float:
         """Seconds until the next member is due, between 1 s and a minute."""

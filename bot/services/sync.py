@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import logging
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -31,24 +30,27 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
-from bot.db.engine import Session, Sessions, is_retryable_conflict, session_scope
-from bot.domain import ItemKind, LinkBroken, LinkStatus, NotLinked, TimeRange
+from bot.db.engine import Session, Sessions, session_scope
+from bot.domain import ItemKind, TimeRange
 from bot.services.accounts import AccountService
 from bot.services.budget import DEFAULT_WINDOW_SECONDS, Budget, RequestBudget
 from bot.services.items import ItemSummary
+from bot.services.member_turns import (
+    IDLE_POLL_SECONDS,
+    MIN_IDLE_SECONDS,
+    Backoff,
+    LeaseLost,
+    Quota,
+    Turn,
+    retry_collisions,
+    run_passes,
+    take_turn,
+)
 from bot.services.top import fetch_top
 from bot.spotify.client import SpotifyClient
-from bot.spotify.errors import (
-    InvalidGrant,
-    NotAllowListed,
-    QuotaExceeded,
-    RateLimited,
-    SpotifyError,
-)
+from bot.spotify.errors import RateLimited
 from bot.store.snapshots import replace_snapshot
 from bot.store.sync_claims import claim_member, claim_most_overdue, next_due, update_claimed
-
-log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -58,10 +60,6 @@ LISTS: tuple[tuple[ItemKind, TimeRange], ...] = tuple(
 DEFAULT_LEASE = timedelta(minutes=10)
 DEFAULT_CONCURRENCY = 4
 JITTER = 0.05
-RETRY_BACKOFF = timedelta(minutes=2)
-IDLE_POLL_SECONDS = 60.0
-MIN_IDLE_SECONDS = 1.0
-STORE_ATTEMPTS = 3
 
 
 class SyncOutcome(StrEnum):
@@ -71,8 +69,12 @@ class SyncOutcome(StrEnum):
     SKIPPED = "skipped"  # not linked, not active, not due, or taken over by another process
 
 
-class _LeaseLost(Exception):
-    """Another process claimed the member, or the link changed, while we were syncing it."""
+_OUTCOMES = {
+    Turn.DONE: SyncOutcome.SYNCED,
+    Turn.DEFERRED: SyncOutcome.DEFERRED,
+    Turn.STOPPED: SyncOutcome.STOPPED,
+    Turn.SKIPPED: SyncOutcome.SKIPPED,
+}
 
 
 @dataclass
@@ -84,15 +86,7 @@ class _Claim:
 @dataclass
 class _Pass:
     outcomes: Counter[SyncOutcome]
-    remaining: int | None
-
-    def take(self) -> bool:
-        if self.remaining is None:
-            return True
-        if self.remaining <= 0:
-            return False
-        self.remaining -= 1
-        return True
+    quota: Quota
 
 
 def _now() -> datetime:
@@ -104,9 +98,9 @@ def _jittered(delay: timedelta) -> timedelta:
 
 
 async def _update_held(session: Session, claim: _Claim, **values: datetime) -> None:
-    """Update the claimed member's link while the claim still holds, else raise _LeaseLost."""
+    """Update the claimed member's link while the claim still holds, else raise LeaseLost."""
     if not await update_claimed(session, claim.user_id, claim.lease_until, **values):
-        raise _LeaseLost()
+        raise LeaseLost()
 
 
 class SyncService:
@@ -143,7 +137,7 @@ class SyncService:
         self._stopping = asyncio.Event()
         self._concurrency = concurrency
         self._lease = lease
-        self._failures: dict[int, int] = {}
+        self._backoff = Backoff(interval, JITTER)
         self._running: dict[int, asyncio.Future[SyncOutcome]] = {}
         self._on_demand = asyncio.Semaphore(concurrency)
         """At most `concurrency` members synced on demand at once (one per new link): when
@@ -158,17 +152,7 @@ class SyncService:
         stops it at once; a member cut off mid-sync keeps its old lists and is due again when
         its lease ends.
         """
-        while not self._stopping.is_set():
-            try:
-                outcomes = await self.run_once()
-                if outcomes:
-                    log.info("sync pass: %s", ", ".join(f"{k} {v}" for k, v in outcomes.items()))
-                delay = await self._idle_seconds()
-            except Exception:
-                log.exception("sync pass failed")
-                delay = IDLE_POLL_SECONDS
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), delay)
+        await run_passes(self.run_once, self._idle_seconds, self._stopping, what="sync")
 
     def stop(self) -> None:
         """Ask `run_forever` to return after the pass under way (a gentler end than cancel,
@@ -177,7 +161,7 @@ class SyncService:
 
     async def run_once(self, max_members: int | None = None) -> Counter[SyncOutcome]:
         """Sync members until none is due (or `max_members` were claimed); counts the outcomes."""
-        run = _Pass(Counter(), max_members)
+        run = _Pass(Counter(), Quota(max_members))
         async with asyncio.TaskGroup() as group:
             for _ in range(self._concurrency):
                 group.create_task(self._work(run))
@@ -205,7 +189,7 @@ class SyncService:
         return SyncOutcome.SKIPPED if running.cancelled() else running.result()
 
     async def _work(self, run: _Pass) -> None:
-        while run.take():
+        while run.quota.take():
             await self._pause_for_cooldown(max_pause=None)
             claim = await self._claim(None)
             if claim is None:
@@ -235,35 +219,19 @@ class SyncService:
                 done.cancel()
 
     async def _sync(self, claim: _Claim, max_pause: float | None) -> SyncOutcome:
-        user_id = claim.user_id
-        try:
+        async def work() -> Turn:
             await self._store(claim, await self._fetch_lists(claim, max_pause))
-        except _LeaseLost:
-            return SyncOutcome.SKIPPED
-        except NotLinked:
-            return SyncOutcome.SKIPPED
-        except (InvalidGrant, LinkBroken):
-            self._failures.pop(user_id, None)
-            return SyncOutcome.STOPPED
-        except NotAllowListed:
-            self._failures.pop(user_id, None)
-            await self._accounts.mark(user_id, LinkStatus.NOT_ALLOWED)
-            return SyncOutcome.STOPPED
-        except (RateLimited, QuotaExceeded) as exc:
-            wait = timedelta(seconds=max(exc.retry_after or 0.0, MIN_IDLE_SECONDS))
-            log.info("sync of member %s rate limited; back in %s", user_id, wait)
-            await self._put_back(claim, wait)
-            return SyncOutcome.DEFERRED
-        except SpotifyError as exc:
-            log.warning("sync of member %s failed: %s", user_id, type(exc).__name__)
-            await self._put_back(claim, self._backoff(user_id))
-            return SyncOutcome.DEFERRED
-        except Exception:
-            log.exception("sync of member %s failed", user_id)
-            await self._put_back(claim, self._backoff(user_id))
-            return SyncOutcome.DEFERRED
-        self._failures.pop(user_id, None)
-        return SyncOutcome.SYNCED
+            return Turn.DONE
+
+        turn = await take_turn(
+            claim.user_id,
+            work,
+            accounts=self._accounts,
+            backoff=self._backoff,
+            put_back=functools.partial(self._put_back, claim),
+            what="sync",
+        )
+        return _OUTCOMES[turn]
 
     async def _fetch_lists(self, claim: _Claim, max_pause: float | None) -> list[list[ItemSummary]]:
         """The member's lists. A 403 that is the Development-Mode allow-list comes as
@@ -309,15 +277,12 @@ class SyncService:
         single writer, PostgreSQL's shared-writes lock), so waiting here keeps the others off
         the connection pool. A deadlock or serialization failure is still retried.
         """
-        for attempt in range(1, STORE_ATTEMPTS + 1):
-            try:
-                async with self._writing:
-                    await self._store_once(claim, lists)
-                return
-            except Exception as exc:
-                if attempt == STORE_ATTEMPTS or not is_retryable_conflict(exc):
-                    raise
-                log.info("storing member %s collided with another writer; retrying", claim.user_id)
+
+        async def store() -> None:
+            async with self._writing:
+                await self._store_once(claim, lists)
+
+        await retry_collisions(store, what=f"storing member {claim.user_id}")
 
     async def _store_once(self, claim: _Claim, lists: list[list[ItemSummary]]) -> None:
         now = self._clock()
@@ -330,13 +295,8 @@ class SyncService:
 
     async def _put_back(self, claim: _Claim, wait: timedelta) -> None:
         async with session_scope(self._sessions) as session:
-            with contextlib.suppress(_LeaseLost):
+            with contextlib.suppress(LeaseLost):
                 await _update_held(session, claim, sync_due_at=self._clock() + wait)
-
-    def _backoff(self, user_id: int) -> timedelta:
-        failures = self._failures.get(user_id, 0) + 1
-        self._failures[user_id] = failures
-        return _jittered(min(self._interval, RETRY_BACKOFF * 2 ** (failures - 1)))
 
     async def _idle_seconds(self) -> float:
         """Seconds until the next active member is due, between 1 s and a minute."""

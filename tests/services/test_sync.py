@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.engine import create_engine, make_session_factory, session_scope
 from bot.db.models import SpotifyLink
 from bot.domain import ItemKind, LinkStatus, TimeRange
-from bot.services.sync import DEFAULT_LEASE, JITTER, LISTS, RETRY_BACKOFF, SyncOutcome, SyncService
+from bot.services.member_turns import RETRY_BACKOFF
+from bot.services.sync import DEFAULT_LEASE, JITTER, LISTS, SyncOutcome, SyncService
 from bot.store.snapshots import read_snapshot
 from sandbox.spotify import RecordedRequest, SpotifySandbox
 from tests.helpers.accounts import Accounts, build_accounts
