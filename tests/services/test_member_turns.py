@@ -233,8 +233,8 @@ async def test_passes_run_until_stopped_and_a_failed_pass_waits_a_minute(
 
     real_wait_for = asyncio.wait_for
 
-    async def wait_for(awaitable: Any, timeout: float) -> Any:
-        delays.append(timeout)
+    async def wait_for(awaitable: Any, delay: float) -> Any:
+        delays.append(delay)
         return await real_wait_for(awaitable, 0)
 
     monkeypatch.setattr(asyncio, "wait_for", wait_for)
