@@ -1,5 +1,7 @@
 """Fonts for images drawn with Pillow: DejaVu Sans where the system has it (it covers Latin,
-Greek, Cyrillic and many symbols), else the font Pillow bundles (Latin only)."""
+Greek, Cyrillic and many symbols), else the font Pillow bundles (Latin only); for what the
+face lacks (Chinese, Japanese, Korean), Noto Sans CJK where the system has it (Debian:
+fonts-noto-cjk), character by character (`Lettering`)."""
 
 from __future__ import annotations
 
@@ -7,28 +9,136 @@ import functools
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from PIL import ImageFont
+    from PIL import ImageDraw, ImageFont
+
+    Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 FACES = {False: "DejaVuSans.ttf", True: "DejaVuSans-Bold.ttf"}
+FALLBACK_FACES = {False: ("NotoSansCJK-Regular.ttc",), True: ("NotoSansCJK-Bold.ttc",)}
+"""Loaded per drawing and not kept: each size of a CJK face holds about 2 MB."""
+ELLIPSIS = "…"
+_MISSING = "\U000f0000"  # private use: no face draws it, so it shows the face's "no glyph" box
+_COVERAGE_LIMIT = 20_000
+_coverage: dict[tuple[str, str], bool] = {}
 
 
-@functools.cache
-def _face_path(bold: bool) -> str | None:
-    """Where the system keeps the face (Pillow searches the usual font folders once)."""
+def _find(name: str) -> str | None:
+    """Where the system keeps the face (Pillow searches the usual font folders)."""
     from PIL import ImageFont
 
     try:
-        found = ImageFont.truetype(FACES[bold], 12)
+        found = ImageFont.truetype(name, 12)
     except OSError:
         return None
     return str(found.path)
 
 
+@functools.cache
+def _face_path(bold: bool) -> str | None:
+    return _find(FACES[bold])
+
+
+@functools.cache
+def _fallback_paths(bold: bool) -> tuple[str, ...]:
+    return tuple(path for name in FALLBACK_FACES[bold] if (path := _find(name)) is not None)
+
+
 @functools.lru_cache(maxsize=32)
-def font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def font(size: int, *, bold: bool = False) -> Font:
     from PIL import ImageFont
 
     path = _face_path(bold)
     if path is None:
         return ImageFont.load_default(size=size)
     return ImageFont.truetype(path, size)
+
+
+def _mask(face: Font, text: str) -> tuple[tuple[int, int], bytes]:
+    mask = face.getmask(text)
+    return mask.size, bytes(mask)
+
+
+def covers(face: Font, character: str) -> bool:
+    """Whether `face` has a glyph for `character` (it does not draw its "no glyph" box)."""
+    key = (str(getattr(face, "path", "")), character)
+    known = _coverage.get(key)
+    if known is None:
+        if len(_coverage) >= _COVERAGE_LIMIT:
+            _coverage.clear()
+        known = _coverage[key] = _mask(face, character) != _mask(face, _MISSING)
+    return known
+
+
+class Lettering:
+    """Text in one size and weight: the primary face (`font`), and for each character it lacks
+    the first fallback face that has it (a character no face has stays with the primary)."""
+
+    def __init__(self, size: int, *, bold: bool = False) -> None:
+        self.primary = font(size, bold=bold)
+        self._size = size
+        self._bold = bold
+        self._fallbacks: list[Font] | None = None
+
+    def _fallback_faces(self) -> list[Font]:
+        if self._fallbacks is None:
+            from PIL import ImageFont
+
+            self._fallbacks = [
+                ImageFont.truetype(path, self._size) for path in _fallback_paths(self._bold)
+            ]
+        return self._fallbacks
+
+    def face_for(self, character: str) -> Font:
+        if covers(self.primary, character):
+            return self.primary
+        for face in self._fallback_faces():
+            if covers(face, character):
+                return face
+        return self.primary
+
+    def runs(self, text: str) -> list[tuple[str, Font]]:
+        """`text` cut where the face drawing it changes."""
+        runs: list[tuple[str, Font]] = []
+        for character in text:
+            face = self.face_for(character)
+            if runs and runs[-1][1] is face:
+                runs[-1] = (runs[-1][0] + character, face)
+            else:
+                runs.append((character, face))
+        return runs
+
+    def length(self, text: str) -> float:
+        return sum(face.getlength(run) for run, face in self.runs(text))
+
+    def fit(self, text: str, width: float) -> str:
+        """`text` cut (with an ellipsis) to at most `width` pixels."""
+        if self.length(text) <= width:
+            return text
+        low, high = 0, len(text)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self.length(text[:middle].rstrip() + ELLIPSIS) <= width:
+                low = middle
+            else:
+                high = middle - 1
+        return text[:low].rstrip() + ELLIPSIS
+
+    def draw(
+        self,
+        draw: ImageDraw.ImageDraw,
+        xy: tuple[float, float],
+        text: str,
+        fill: tuple[int, int, int],
+    ) -> None:
+        """`text` with its top left at `xy`, as `draw.text` places it, every run on the
+        primary face's baseline."""
+        runs = self.runs(text)
+        if len(runs) <= 1 and (not runs or runs[0][1] is self.primary):
+            draw.text(xy, text, font=self.primary, fill=fill)
+            return
+        x, top = xy
+        metrics = getattr(self.primary, "getmetrics", None)
+        baseline = top + (metrics()[0] if metrics is not None else 0)
+        for run, face in runs:
+            draw.text((x, baseline), run, font=face, fill=fill, anchor="ls")
+            x += face.getlength(run)

@@ -7,7 +7,7 @@ import io
 import logging
 from typing import TYPE_CHECKING
 
-from bot.ui.fonts import font
+from bot.ui.fonts import Lettering
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -27,7 +27,7 @@ def placeholder(size: int, label: str) -> Image.Image:
     tile = Image.new("RGB", (size, size), PLACEHOLDER)
     draw = ImageDraw.Draw(tile)
     letter = (label.strip()[:1] or "♪").upper()
-    face = font(max(size // 3, 1))
+    face = Lettering(max(size // 3, 1)).face_for(letter)
     box = draw.textbbox((0, 0), letter, font=face)
     x = (size - (box[2] - box[0])) / 2 - box[0]
     y = (size - (box[3] - box[1])) / 2 - box[1]

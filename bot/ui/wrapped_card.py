@@ -15,13 +15,11 @@ from typing import TYPE_CHECKING
 
 from bot.services.wrapped import Wrapped, WrappedArt
 from bot.store.wrapped import TOP_ITEMS, YearItem
-from bot.ui.fonts import font
+from bot.ui.fonts import Lettering
 from bot.ui.tiles import cover_tile
 
 if TYPE_CHECKING:
-    from PIL import Image, ImageDraw, ImageFont
-
-    Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+    from PIL import Image, ImageDraw
 
 WIDTH = 1080
 HEIGHT = 1440
@@ -41,21 +39,6 @@ ART_LEFT = 44  # from a list's left edge, after the rank
 LIST_HEADING = 60
 ROW = 96
 TILE_HEIGHT = 150
-ELLIPSIS = "…"
-
-
-def _fit(text: str, face: Font, width: float) -> str:
-    """`text` cut (with an ellipsis) to at most `width` pixels."""
-    if face.getlength(text) <= width:
-        return text
-    low, high = 0, len(text)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if face.getlength(text[:middle].rstrip() + ELLIPSIS) <= width:
-            low = middle
-        else:
-            high = middle - 1
-    return text[:low].rstrip() + ELLIPSIS
 
 
 def _plays(count: int) -> str:
@@ -88,9 +71,9 @@ class _Card:
         fill: tuple[int, int, int] = TEXT,
         width: float | None = None,
     ) -> None:
-        face = font(size, bold=bold)
-        shown = _fit(text, face, width) if width is not None else text
-        self.draw.text(xy, shown, font=face, fill=fill)
+        lettering = Lettering(size, bold=bold)
+        shown = lettering.fit(text, width) if width is not None else text
+        lettering.draw(self.draw, xy, shown, fill)
 
     def panel(self, x: int, y: int, width: int, height: int) -> None:
         self.draw.rounded_rectangle((x, y, x + width, y + height), radius=18, fill=PANEL)
