@@ -12,8 +12,8 @@ made afterwards; the per-guild tables are then built by `guild_plays.rebuild` (s
 over those tables), not through `record_plays`. Raw `plays` are not generated for the members:
 their size per million plays is measured on a sample of 200,000 raw rows. The maintenance
 figure does go through `record_plays`: one more day of P plays for every member, in batches of
-200 plays, keeping every aggregate current; on PostgreSQL it is the database's own time
-(`pg_stat_database.active_time`), on SQLite the wall clock (SQLite runs in the process).
+200 plays (--day-batch), keeping every aggregate current; on PostgreSQL it is the database's own
+time (`pg_stat_database.active_time`), on SQLite the wall clock (SQLite runs in the process).
 
 Prints the median over --repeat runs of: /leaderboard artists|tracks|albums for each period,
 page 1 and a deep page; /whoknows for a popular and a rare artist, track and album in each
@@ -83,6 +83,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--plays-per-day", type=int, default=30)
     parser.add_argument("--tracks", type=int, default=20_000)
     parser.add_argument("--taste", type=int, default=400, help="tracks each member plays")
+    parser.add_argument(
+        "--day-batch",
+        type=int,
+        default=200,
+        help="plays per record_plays call in the day of plays (the whole day: --day-batch 0)",
+    )
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args()
@@ -459,9 +465,10 @@ async def one_more_day(engine: AsyncEngine, args: argparse.Namespace, rng: rando
     sessions = make_session_factory(engine)
     database_before = await database_seconds(engine)
     started = time.perf_counter()
-    for i in range(0, len(day), 200):
+    batch = args.day_batch or len(day)
+    for i in range(0, len(day), batch):
         async with session_scope(sessions, shared_writes=True) as session:
-            await record_plays(session, day[i : i + 200])
+            await record_plays(session, day[i : i + batch])
     wall = seconds = time.perf_counter() - started
     database_after = await database_seconds(engine)
     if database_before is not None and database_after is not None:
@@ -472,7 +479,7 @@ async def one_more_day(engine: AsyncEngine, args: argparse.Namespace, rng: rando
     scaled = seconds * 60_000 / len(day)
     print(
         f"  a day of plays for every member through record_plays ({len(day):,} plays, "
-        f"batches of 200): {measured}; scaled to 60k: {scaled:.1f} s "
+        f"batches of {batch:,}): {measured}; scaled to 60k: {scaled:.1f} s "
         f"(target <= {TARGET_DAY_SECONDS:.0f} s of database time: "
         f"{'ok' if scaled <= TARGET_DAY_SECONDS else 'OVER'})",
         flush=True,

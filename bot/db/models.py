@@ -544,7 +544,7 @@ class UserPlayPeriod(Base):
     ms_played: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
-        Index("ix_user_play_periods_item", "kind", "period", "item_id"),
+        Index("ix_user_play_periods_item", "kind", "period", "item_id", "discord_user_id"),
         {"sqlite_with_rowid": False},
     )
 

@@ -8,9 +8,11 @@ Tables (bot/db/models.py)
   knows what counted before it.
 - `user_play_periods (user, kind, period, item)`: a user's plays and ms of an item over each
   rolling period, `period` being its length in days (7, 30, 365); all time is `play_totals`.
-  `ix_user_play_periods_item (kind, period, item)` makes "who played X this month" one range
-  of at most one entry per listener (/whoknows sorts those), where a year of `play_days` would
-  be hundreds per listener. Not ordered by plays: that entry would move on every play.
+  `ix_user_play_periods_item (kind, period, item, user)` makes "who played X this month" one
+  range of at most one entry per listener (/whoknows sorts those), where a year of `play_days`
+  would be hundreds per listener. Not ordered by plays: that entry would move on every play.
+  It names the user too, so that a lookup of one user row by its whole key is exact through
+  either index (PostgreSQL chose this one for the boards' upkeep and walked every listener).
 - `guild_play_periods (guild, kind, period, item)`: the sums of those rows (period 0: of
   `play_totals`) over the guild's counted members, with `listeners`, how many of them have the
   item. `ix_guild_play_periods_board (guild, kind, period, plays DESC, listeners DESC, item)`
