@@ -1,7 +1,8 @@
 """Fonts for images drawn with Pillow: DejaVu Sans where the system has it (it covers Latin,
 Greek, Cyrillic and many symbols), else the font Pillow bundles (Latin only); for what the
 face lacks (Chinese, Japanese, Korean), Noto Sans CJK where the system has it (Debian:
-fonts-noto-cjk), character by character (`Lettering`)."""
+fonts-noto-cjk), character by character (`Lettering`); emoji in colour with Noto Color Emoji
+where the system has it (Debian: fonts-noto-color-emoji)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,22 @@ import functools
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from PIL import ImageDraw, ImageFont
+    from PIL import Image, ImageFont
 
     Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 FACES = {False: "DejaVuSans.ttf", True: "DejaVuSans-Bold.ttf"}
 FALLBACK_FACES = {False: ("NotoSansCJK-Regular.ttc",), True: ("NotoSansCJK-Bold.ttc",)}
 """Loaded per drawing and not kept: each size of a CJK face holds about 2 MB."""
+EMOJI_FACE = "NotoColorEmoji.ttf"
+EMOJI_STRIKE = 109
+"""A bitmap face: FreeType loads it only at the size of its bitmaps; runs are drawn at that
+size and scaled to the text's."""
+EMOJI_PLANE = range(0x1F000, 0x1FB00)
+EMOJI_STYLE = "\ufe0f"
+JOINERS = frozenset("\u200d\ufe0e\ufe0f\u20e3") | {chr(c) for c in range(0x1F3FB, 0x1F400)}
+"""Characters that belong to the character before them (zero-width joiner, variation
+selectors, keycap, skin tones): an emoji sequence stays one run, shaped as one glyph."""
 ELLIPSIS = "…"
 _MISSING = "\U000f0000"  # private use: no face draws it, so it shows the face's "no glyph" box
 _COVERAGE_LIMIT = 20_000
@@ -41,6 +51,43 @@ def _face_path(bold: bool) -> str | None:
 @functools.cache
 def _fallback_paths(bold: bool) -> tuple[str, ...]:
     return tuple(path for name in FALLBACK_FACES[bold] if (path := _find(name)) is not None)
+
+
+@functools.cache
+def _emoji_path() -> str | None:
+    from PIL import ImageFont
+
+    try:
+        return str(ImageFont.truetype(EMOJI_FACE, EMOJI_STRIKE).path)
+    except OSError:
+        return None
+
+
+class Emoji:
+    """Noto Color Emoji standing in for a face of `size` pixels: measured and drawn at its
+    bitmaps' size, scaled by `size / EMOJI_STRIKE`."""
+
+    def __init__(self, path: str, size: int) -> None:
+        from PIL import ImageFont
+
+        self.strike = ImageFont.truetype(path, EMOJI_STRIKE)
+        self.scale = size / EMOJI_STRIKE
+
+    def getlength(self, text: str) -> float:
+        return self.strike.getlength(text) * self.scale
+
+    def image(self, text: str) -> tuple[Image.Image, int]:
+        """`text` in colour, scaled, and how far its baseline is below its top."""
+        from PIL import Image, ImageDraw
+
+        ascent, descent = self.strike.getmetrics()
+        width = max(int(self.strike.getlength(text)) + 1, 1)
+        drawn = Image.new("RGBA", (width, ascent + descent))
+        ImageDraw.Draw(drawn).text(
+            (0, ascent), text, font=self.strike, anchor="ls", embedded_color=True
+        )
+        size = (max(round(width * self.scale), 1), max(round((ascent + descent) * self.scale), 1))
+        return drawn.resize(size, Image.Resampling.LANCZOS), round(ascent * self.scale)
 
 
 @functools.lru_cache(maxsize=32)
@@ -78,6 +125,7 @@ class Lettering:
         self._size = size
         self._bold = bold
         self._fallbacks: list[Font] | None = None
+        self._emoji: Emoji | None = None
 
     def _fallback_faces(self) -> list[Font]:
         if self._fallbacks is None:
@@ -96,11 +144,32 @@ class Lettering:
                 return face
         return self.primary
 
-    def runs(self, text: str) -> list[tuple[str, Font]]:
+    def _emoji_face(self) -> Emoji | None:
+        if self._emoji is None and (path := _emoji_path()) is not None:
+            self._emoji = Emoji(path, self._size)
+        return self._emoji
+
+    def _face_at(self, text: str, index: int) -> Font | Emoji:
+        """The face for `text[index]`: in colour when it is an emoji (in the emoji planes, or
+        asking for emoji style) or no text face has it, and the emoji face has it."""
+        character = text[index]
+        wants_emoji = ord(character) in EMOJI_PLANE or text[index + 1 : index + 2] == EMOJI_STYLE
+        face = None if wants_emoji else self.face_for(character)
+        if face is not None and (face is not self.primary or covers(face, character)):
+            return face
+        emoji = self._emoji_face()
+        if emoji is not None and covers(emoji.strike, character):
+            return emoji
+        return face or self.face_for(character)
+
+    def runs(self, text: str) -> list[tuple[str, Font | Emoji]]:
         """`text` cut where the face drawing it changes."""
-        runs: list[tuple[str, Font]] = []
-        for character in text:
-            face = self.face_for(character)
+        runs: list[tuple[str, Font | Emoji]] = []
+        for index, character in enumerate(text):
+            if runs and character in JOINERS:
+                runs[-1] = (runs[-1][0] + character, runs[-1][1])
+                continue
+            face = self._face_at(text, index)
             if runs and runs[-1][1] is face:
                 runs[-1] = (runs[-1][0] + character, face)
             else:
@@ -125,13 +194,16 @@ class Lettering:
 
     def draw(
         self,
-        draw: ImageDraw.ImageDraw,
+        image: Image.Image,
         xy: tuple[float, float],
         text: str,
         fill: tuple[int, int, int],
     ) -> None:
-        """`text` with its top left at `xy`, as `draw.text` places it, every run on the
-        primary face's baseline."""
+        """`text` on `image` with its top left at `xy`, as `ImageDraw.text` places it, every
+        run on the primary face's baseline."""
+        from PIL import ImageDraw
+
+        draw = ImageDraw.Draw(image)
         runs = self.runs(text)
         if len(runs) <= 1 and (not runs or runs[0][1] is self.primary):
             draw.text(xy, text, font=self.primary, fill=fill)
@@ -140,5 +212,9 @@ class Lettering:
         metrics = getattr(self.primary, "getmetrics", None)
         baseline = top + (metrics()[0] if metrics is not None else 0)
         for run, face in runs:
-            draw.text((x, baseline), run, font=face, fill=fill, anchor="ls")
+            if isinstance(face, Emoji):
+                drawn, above = face.image(run)
+                image.paste(drawn, (round(x), round(baseline) - above), drawn)
+            else:
+                draw.text((x, baseline), run, font=face, fill=fill, anchor="ls")
             x += face.getlength(run)

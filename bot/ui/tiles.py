@@ -26,7 +26,7 @@ def placeholder(size: int, label: str) -> Image.Image:
 
     tile = Image.new("RGB", (size, size), PLACEHOLDER)
     draw = ImageDraw.Draw(tile)
-    letter = (label.strip()[:1] or "♪").upper()
+    letter = next((c for c in label if c.isalnum()), "♪").upper()
     face = Lettering(max(size // 3, 1)).face_for(letter)
     box = draw.textbbox((0, 0), letter, font=face)
     x = (size - (box[2] - box[0])) / 2 - box[0]

@@ -73,7 +73,7 @@ class _Card:
     ) -> None:
         lettering = Lettering(size, bold=bold)
         shown = lettering.fit(text, width) if width is not None else text
-        lettering.draw(self.draw, xy, shown, fill)
+        lettering.draw(self.image, xy, shown, fill)
 
     def panel(self, x: int, y: int, width: int, height: int) -> None:
         self.draw.rounded_rectangle((x, y, x + width, y + height), radius=18, fill=PANEL)

@@ -1,12 +1,12 @@
-"""Lettering: text drawn with DejaVu, and what DejaVu lacks (Chinese, Japanese, Korean) with a
-face that has it, on one baseline."""
+"""Lettering: text drawn with DejaVu, what DejaVu lacks (Chinese, Japanese, Korean) with a face
+that has it, and emoji in colour, on one baseline."""
 
 from __future__ import annotations
 
 import pytest
 from PIL import Image, ImageDraw
 
-from bot.ui.fonts import Lettering, _fallback_paths, covers, font
+from bot.ui.fonts import EMOJI_STRIKE, Emoji, Lettering, _emoji_path, _fallback_paths, covers, font
 from bot.ui.tiles import placeholder
 
 WHITE = (255, 255, 255)
@@ -17,11 +17,24 @@ needs_cjk = pytest.mark.skipif(
     reason="no CJK face on this machine (Debian: apt install fonts-noto-cjk; .ci/run does)",
 )
 
+needs_emoji = pytest.mark.skipif(
+    _emoji_path() is None,
+    reason="no colour emoji face on this machine (Debian: apt install fonts-noto-color-emoji;"
+    " .ci/run does)",
+)
+
 
 def _drawn(lettering: Lettering, text: str, size: tuple[int, int] = (600, 80)) -> Image.Image:
     image = Image.new("RGB", size)
-    lettering.draw(ImageDraw.Draw(image), (10, 10), text, WHITE)
+    lettering.draw(image, (10, 10), text, WHITE)
     return image
+
+
+def _coloured(image: Image.Image) -> int:
+    """Pixels that are not grey: white text on black has none."""
+    data = image.convert("RGB").tobytes()
+    pixels = zip(data[0::3], data[1::3], data[2::3], strict=True)
+    return sum(1 for pixel in pixels if max(pixel) - min(pixel) > 40)
 
 
 def test_text_the_face_has_is_one_run_of_it() -> None:
@@ -102,3 +115,54 @@ def test_a_placeholder_tile_shows_the_first_letter_of_a_cjk_name() -> None:
     box = placeholder(90, NOWHERE).tobytes()
     assert placeholder(90, "米津玄師").tobytes() != box
     assert placeholder(90, "Aimer").tobytes() != box
+
+
+@needs_emoji
+def test_emoji_are_runs_of_the_colour_face_and_sequences_stay_whole() -> None:
+    lettering = Lettering(30)
+    runs = lettering.runs("Fire 🔥 Song")
+    assert [run for run, _ in runs] == ["Fire ", "🔥", " Song"]
+    assert runs[0][1] is lettering.primary and runs[2][1] is lettering.primary
+    assert isinstance(runs[1][1], Emoji)
+    family = "👨\u200d👩\u200d👧"
+    for sequence in ("👍🏽", "❤️", "1️⃣", family, "🇯🇵"):
+        (run, face), *rest = lettering.runs(sequence + " x")
+        assert (run, isinstance(face, Emoji)) == (sequence, True)
+        assert rest == [(" x", lettering.primary)]
+    assert lettering.runs("Track 1") == [("Track 1", lettering.primary)]
+
+
+@needs_emoji
+def test_an_emoji_is_measured_at_the_size_of_the_text() -> None:
+    lettering = Lettering(30)
+    (_, emoji), *_ = lettering.runs("🔥")
+    assert isinstance(emoji, Emoji)
+    width = emoji.strike.getlength("🔥") * 30 / EMOJI_STRIKE
+    assert lettering.length("🔥") == pytest.approx(width)
+    assert 25 <= width <= 45
+    assert lettering.length("a🔥") == pytest.approx(lettering.primary.getlength("a") + width)
+
+
+@needs_emoji
+def test_emoji_are_drawn_in_colour_on_the_line_of_text() -> None:
+    lettering = Lettering(60)
+    image = _drawn(lettering, "A🔥", size=(300, 120))
+    split = int(10 + lettering.primary.getlength("A"))
+    latin = image.crop((0, 0, split, 120))
+    emoji = image.crop((split, 0, 300, 120))
+    assert _coloured(latin) == 0
+    assert _coloured(emoji) > 300
+    latin_box, emoji_box = latin.getbbox(), emoji.getbbox()
+    assert latin_box is not None and emoji_box is not None
+    middle = (latin_box[1] + latin_box[3]) / 2
+    assert abs((emoji_box[1] + emoji_box[3]) / 2 - middle) <= 6
+    assert emoji_box[3] - emoji_box[1] <= 80  # scaled to the text, not the 109 px bitmap
+
+
+@needs_emoji
+def test_fit_cuts_text_with_emoji_to_the_width() -> None:
+    lettering = Lettering(30)
+    text = "🔥 Lit 🔥 " * 10
+    fitted = lettering.fit(text, 250)
+    assert fitted.endswith("…") and lettering.length(fitted) <= 250
+    assert _coloured(_drawn(lettering, fitted)) > 0

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from bot.ui.tiles import PLACEHOLDER, cover_tile
+from bot.ui.tiles import PLACEHOLDER, cover_tile, placeholder
 
 RED = (200, 20, 20)
 
@@ -36,3 +36,14 @@ def test_missing_or_unreadable_art_is_a_placeholder(data: bytes | None) -> None:
     tile = cover_tile(data, 90, "alpha")
     assert tile.size == (90, 90)
     assert tile.getpixel((2, 2)) == PLACEHOLDER
+
+
+@pytest.mark.parametrize(
+    ("label", "same_as"), [("🔥 Fire Song", "Fire"), ("  (live) bonus", "Live"), ("...", "")]
+)
+def test_a_placeholder_shows_the_first_letter_or_digit_of_the_name(
+    label: str, same_as: str
+) -> None:
+    """Not the emoji or punctuation a name opens with; none at all: a note."""
+    assert placeholder(90, label).tobytes() == placeholder(90, same_as).tobytes()
+    assert placeholder(90, label).tobytes() != placeholder(90, "Z").tobytes()
