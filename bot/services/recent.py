@@ -177,6 +177,8 @@ class RecentlyPlayedPoller:
             return await claim_most_overdue_poll(session, now, now + self._lease)
 
     async def _poll(self, claim: PollClaim) -> PollOutcome:
+        user_id = claim.discord_user_id
+
         async def work() -> Turn:
             try:
                 plays, cursor, full = await self._fetch(claim)
@@ -187,7 +189,6 @@ class RecentlyPlayedPoller:
             await self._store(claim, plays, cursor, full)
             return Turn.DONE
 
-        user_id = claim.discord_user_id
         turn = await take_turn(
             user_id,
             work,

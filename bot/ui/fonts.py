@@ -32,12 +32,13 @@ _COVERAGE_LIMIT = 20_000
 _coverage: dict[tuple[str, str], bool] = {}
 
 
-def _find(name: str) -> str | None:
-    """Where the system keeps the face (Pillow searches the usual font folders)."""
+def _find(name: str, size: int = 12) -> str | None:
+    """Where the system keeps the face (Pillow searches the usual font folders); `size`: one
+    the face can be loaded at."""
     from PIL import ImageFont
 
     try:
-        found = ImageFont.truetype(name, 12)
+        found = ImageFont.truetype(name, size)
     except OSError:
         return None
     return str(found.path)
@@ -55,12 +56,7 @@ def _fallback_paths(bold: bool) -> tuple[str, ...]:
 
 @functools.cache
 def _emoji_path() -> str | None:
-    from PIL import ImageFont
-
-    try:
-        return str(ImageFont.truetype(EMOJI_FACE, EMOJI_STRIKE).path)
-    except OSError:
-        return None
+    return _find(EMOJI_FACE, EMOJI_STRIKE)
 
 
 class Emoji:
@@ -154,13 +150,14 @@ class Lettering:
         asking for emoji style) or no text face has it, and the emoji face has it."""
         character = text[index]
         wants_emoji = ord(character) in EMOJI_PLANE or text[index + 1 : index + 2] == EMOJI_STYLE
-        face = None if wants_emoji else self.face_for(character)
-        if face is not None and (face is not self.primary or covers(face, character)):
-            return face
+        if not wants_emoji:
+            face = self.face_for(character)
+            if face is not self.primary or covers(face, character):
+                return face
         emoji = self._emoji_face()
         if emoji is not None and covers(emoji.strike, character):
             return emoji
-        return face or self.face_for(character)
+        return self.face_for(character)
 
     def runs(self, text: str) -> list[tuple[str, Font | Emoji]]:
         """`text` cut where the face drawing it changes."""
